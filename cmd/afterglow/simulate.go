@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/afterglowhq/afterglow/dsl/timespec"
+	"github.com/afterglowhq/afterglow/engine"
+	"github.com/afterglowhq/afterglow/engine/clock"
+	"github.com/afterglowhq/afterglow/engine/store/memstore"
+	"github.com/afterglowhq/afterglow/event"
+	"github.com/afterglowhq/afterglow/sim"
+	"github.com/rs/zerolog"
+)
+
+func init() {
+	register("simulate", "run a workspace over events on a virtual clock, with no database", runSimulate)
+}
+
+func runSimulate(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	eventsFile := fs.String("events", "", "events, one CloudEvent per line (default: events.ndjson in the workspace)")
+	untilFlag := fs.String("until", "", "how long to run after the first event, like 60d (default: 30 days after the last event)")
+	format := fs.String("format", "text", "output: text or json")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: afterglow simulate [--events FILE.ndjson] [--until DUR] [--format text|json] WORKSPACE")
+		fmt.Fprintln(stderr, "\nRuns the workspace's flows over the events on a virtual clock, in memory, and prints every")
+		fmt.Fprintln(stderr, "message with when it leaves, then a summary per flow. Nothing is sent.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(reorder(args)); err != nil {
+		return 2
+	}
+	if err := oneOf("format", *format, "text", "json"); err != nil {
+		fmt.Fprintln(stderr, "afterglow simulate:", err)
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	ws, code := loadWorkspace(fs.Arg(0), stdout, stderr)
+	if ws == nil {
+		return code
+	}
+	path := *eventsFile
+	if path == "" {
+		path = filepath.Join(ws.Dir, "events.ndjson")
+	}
+	evs, err := readEvents(path)
+	if err != nil {
+		fmt.Fprintln(stderr, "afterglow simulate:", err)
+		return 2
+	}
+	if len(evs) == 0 {
+		fmt.Fprintf(stderr, "afterglow simulate: %s holds no events\n", path)
+		return 2
+	}
+	start, last := evs[0].Time, evs[0].Time
+	for _, e := range evs {
+		if e.Time.Before(start) {
+			start = e.Time
+		}
+		if e.Time.After(last) {
+			last = e.Time
+		}
+	}
+	until := last.Add(30 * 24 * time.Hour)
+	if *untilFlag != "" {
+		d, err := timespec.ParseCompound(*untilFlag)
+		if err != nil {
+			fmt.Fprintln(stderr, "afterglow simulate: --until:", err)
+			return 2
+		}
+		until = start.Add(d)
+	}
+
+	ctx := context.Background()
+	shards := make([]sim.Shard, min(runtime.GOMAXPROCS(0), 4))
+	for i := range shards {
+		clk := clock.NewVirtual(start)
+		st := memstore.NewLean()
+		eng := engine.New(st, engine.NewFlowSet(ws), engine.Options{Clock: clk, Logger: zerolog.Nop(), EventTime: true, Preview: true,
+			Unsubscribe: func(c, ch, m string) string { return "https://afterglow.example/u/" + m }})
+		if err := eng.SaveVersions(ctx, eng.Flows()); err != nil {
+			fmt.Fprintln(stderr, "afterglow simulate:", err)
+			return 1
+		}
+		shards[i] = sim.Shard{Engine: eng, Clock: clk, Store: st}
+	}
+	began := time.Now()
+	lastShown := began
+	progress := func(now time.Time, done int) {
+		if t := time.Now(); t.Sub(began) > time.Second && t.Sub(lastShown) > 500*time.Millisecond {
+			lastShown = t
+			fmt.Fprintf(stderr, "\rsimulating %s: %d/%d events", now.In(ws.Settings.Location).Format("2006-01-02"), done, len(evs))
+		}
+	}
+	if err := sim.RunSharded(ctx, shards, evs, until, progress); err != nil {
+		fmt.Fprintln(stderr, "\nafterglow simulate:", err)
+		return 1
+	}
+	if lastShown != began {
+		fmt.Fprintf(stderr, "\rsimulated %d events in %s%20s\n", len(evs), time.Since(began).Round(time.Millisecond), "")
+	}
+	ms, _ := sim.Messages(ctx, shards)
+	js, _ := sim.Journeys(ctx, shards)
+	var flows []string
+	for _, f := range shards[0].Engine.Flows().Flows {
+		flows = append(flows, f.ID)
+	}
+	customers := map[string]bool{}
+	for _, e := range evs {
+		customers[e.Subject] = true
+	}
+	rep := &sim.Report{Start: start, Until: until, Location: ws.Settings.Location, Events: len(evs), Customers: len(customers),
+		Messages: ms, Flows: sim.Summarize(ms, js, flows), Names: map[string]string{}, Zones: map[string]*time.Location{}}
+	for id := range customers {
+		c, err := sim.Customer(ctx, shards, id)
+		if err != nil {
+			continue
+		}
+		rep.Names[id] = sim.Label(c)
+		if tz, _ := c.Attrs["timezone"].(string); tz != "" {
+			if loc, err := timespec.LoadLocation(tz); err == nil {
+				rep.Zones[id] = loc
+			}
+		}
+	}
+	if *format == "json" {
+		err = rep.WriteJSON(stdout)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "afterglow simulate:", err)
+		return 1
+	}
+	return 0
+}
+
+func readEvents(path string) ([]event.Event, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var evs []event.Event
+	err = event.ReadNDJSON(f, func(_ int, e event.Event) error {
+		evs = append(evs, e)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return evs, nil
+}

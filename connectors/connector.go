@@ -1,0 +1,203 @@
+// Package connectors defines how a rendered message leaves Afterglow: the Connector interface, the
+// registry every provider adds itself to, and the error kinds that tell a dispatcher whether to retry.
+//
+// A connector lives in its own folder under connectors/ and registers a Spec from an init function;
+// connectors/all imports every built-in one.
+package connectors
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Shape is the form of a message's content; a channel carries one or more shapes.
+type Shape string
+
+const (
+	Email    Shape = "email"
+	SMS      Shape = "sms"
+	WhatsApp Shape = "whatsapp"
+	Push     Shape = "push"
+	Webhook  Shape = "webhook"
+)
+
+// Shapes lists every content shape in a stable order.
+var Shapes = []Shape{Email, SMS, WhatsApp, Push, Webhook}
+
+// Recipient is where the customer is reached. Only the fields the shape needs are read.
+type Recipient struct {
+	CustomerID string `json:"customer_id"`
+	Email      string `json:"email,omitempty"`
+	Phone      string `json:"phone,omitempty"` // E.164
+	PushToken  string `json:"push_token,omitempty"`
+	Name       string `json:"name,omitempty"`
+}
+
+// Content is a rendered message. Which fields are set depends on the shape:
+// email Subject, Text, HTML; sms Text; push Title, Body, URL; whatsapp Text or TemplateName with
+// Params (and Language); webhook Payload.
+type Content struct {
+	Subject      string         `json:"subject,omitempty"`
+	Text         string         `json:"text,omitempty"`
+	HTML         string         `json:"html,omitempty"`
+	Title        string         `json:"title,omitempty"`
+	Body         string         `json:"body,omitempty"`
+	URL          string         `json:"url,omitempty"`
+	TemplateName string         `json:"template_name,omitempty"`
+	Language     string         `json:"language,omitempty"`
+	Params       []string       `json:"params,omitempty"`
+	Payload      map[string]any `json:"payload,omitempty"`
+}
+
+// Message is what a connector sends. IdempotencyKey is stable for the message however often it is
+// retried; connectors pass it to every provider that can deduplicate with it.
+type Message struct {
+	ID             string    `json:"id"`
+	IdempotencyKey string    `json:"idempotency_key"`
+	Channel        string    `json:"channel"`
+	Shape          Shape     `json:"shape"`
+	Category       string    `json:"category"` // transactional | marketing
+	Flow           string    `json:"flow"`
+	Step           string    `json:"step"`
+	Locale         string    `json:"locale"`
+	To             Recipient `json:"to"`
+	Content        Content   `json:"content"`
+	UnsubscribeURL string    `json:"unsubscribe_url,omitempty"`
+}
+
+// Result is what the provider said when it accepted the message.
+type Result struct {
+	ProviderID string // the provider's own id for the message, when it gives one
+}
+
+// Connector sends messages through one provider account.
+type Connector interface {
+	Send(ctx context.Context, m Message) (Result, error)
+}
+
+// Options are the shared resources a connector may use. Zero values are replaced by defaults.
+type Options struct {
+	HTTPClient *http.Client
+	Logger     zerolog.Logger
+	Out        io.Writer        // where the console connector prints
+	Now        func() time.Time // the clock, for tokens that expire
+}
+
+// Spec describes a connector kind: its name in afterglow.yaml, what it carries, the JSON Schema of
+// its `with` settings, and how to build one.
+type Spec struct {
+	Name    string
+	Summary string
+	Shapes  []Shape
+	Schema  json.RawMessage // JSON Schema 2020-12 of `with`; every property has a description
+	New     func(with map[string]any, opts Options) (Connector, error)
+}
+
+var (
+	mu       sync.RWMutex
+	registry = map[string]Spec{}
+)
+
+// Register adds a connector kind. It panics on a duplicate name or a spec without a constructor,
+// since both are programming errors found at start-up.
+func Register(s Spec) {
+	mu.Lock()
+	defer mu.Unlock()
+	if s.Name == "" || s.New == nil || len(s.Shapes) == 0 {
+		panic("connectors: incomplete spec " + s.Name)
+	}
+	if _, dup := registry[s.Name]; dup {
+		panic("connectors: registered twice: " + s.Name)
+	}
+	registry[s.Name] = s
+}
+
+// Lookup returns the spec of a connector kind.
+func Lookup(name string) (Spec, bool) {
+	mu.RLock()
+	defer mu.RUnlock()
+	s, ok := registry[name]
+	return s, ok
+}
+
+// All returns every registered spec, sorted by name.
+func All() []Spec {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := make([]Spec, 0, len(registry))
+	for _, s := range registry {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Names returns the registered connector names, sorted.
+func Names() []string {
+	var ns []string
+	for _, s := range All() {
+		ns = append(ns, s.Name)
+	}
+	return ns
+}
+
+// Carries reports whether the spec can carry a shape.
+func (s Spec) Carries(sh Shape) bool {
+	for _, x := range s.Shapes {
+		if x == sh {
+			return true
+		}
+	}
+	return false
+}
+
+// Error classifies a failed send. Permanent failures are never retried; transient ones are,
+// after RetryAfter when the provider said how long to wait.
+type Error struct {
+	Permanent  bool
+	RetryAfter time.Duration
+	Err        error
+}
+
+func (e *Error) Error() string {
+	kind := "transient"
+	if e.Permanent {
+		kind = "permanent"
+	}
+	return fmt.Sprintf("%s: %v", kind, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Permanent marks err as not worth retrying (a bad address, a rejected template, a 4xx).
+func Permanent(err error) error { return &Error{Permanent: true, Err: err} }
+
+// Transient marks err as worth retrying, after retryAfter when it is known (zero: use backoff).
+func Transient(err error, retryAfter time.Duration) error {
+	return &Error{RetryAfter: retryAfter, Err: err}
+}
+
+// IsPermanent reports whether err was marked permanent. Unmarked errors are transient: a network
+// failure is the common unmarked error and is worth another try.
+func IsPermanent(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Permanent
+}
+
+// RetryAfter returns the wait the provider asked for, or zero.
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
+}

@@ -1,0 +1,78 @@
+// Package fcm sends push notifications through the Firebase Cloud Messaging HTTP v1 API
+// (POST /v1/projects/{project_id}/messages:send), authorised by an OAuth 2.0 access token that a
+// service account obtains by signing a JWT.
+//
+// FCM takes no idempotency key: a retry after a timeout in which FCM did accept the message
+// delivers the notification twice. (Collapse keys are no substitute: a device keeps only a few at
+// a time, and they replace pending notifications rather than deduplicate them.)
+package fcm
+
+import (
+	_ "embed"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/afterglowhq/afterglow/connectors"
+	"github.com/afterglowhq/afterglow/connectors/internal/httpx"
+	"github.com/afterglowhq/afterglow/connectors/internal/settings"
+)
+
+//go:embed schema.json
+var schema []byte
+
+func init() {
+	connectors.Register(connectors.Spec{
+		Name:    "fcm",
+		Summary: "push notifications through Firebase Cloud Messaging (HTTP v1)",
+		Shapes:  []connectors.Shape{connectors.Push},
+		Schema:  schema,
+		New:     New,
+	})
+}
+
+// DefaultBaseURL is the FCM API.
+const DefaultBaseURL = "https://fcm.googleapis.com"
+
+type fcm struct {
+	endpoint string
+	tokens   *tokenSource
+	timeout  time.Duration
+	client   *http.Client
+	now      func() time.Time
+}
+
+// New builds an FCM connector from its settings. The credentials file is read here, so that a
+// missing or broken key stops start-up instead of failing every message.
+func New(with map[string]any, opts connectors.Options) (connectors.Connector, error) {
+	r := settings.New("fcm", with)
+	path := r.Required("credentials_file")
+	project := r.String("project_id", "")
+	base := r.URL("base_url", DefaultBaseURL)
+	timeout := r.Duration("timeout", httpx.DefaultTimeout)
+	var account *serviceAccount
+	if path != "" {
+		var err error
+		if account, err = loadServiceAccount(path); err != nil {
+			r.Fail("credentials_file", "%v", err)
+		} else if project == "" {
+			project = account.ProjectID
+		}
+	}
+	if account != nil && project == "" {
+		r.Fail("project_id", "is required: the credentials file names no project")
+	}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	client := httpx.Client(opts.HTTPClient)
+	now := httpx.Now(opts.Now)
+	return &fcm{
+		endpoint: strings.TrimRight(base.String(), "/") + "/v1/projects/" + url.PathEscape(project) + "/messages:send",
+		tokens:   &tokenSource{account: account, client: client, now: now},
+		timeout:  timeout,
+		client:   client,
+		now:      now,
+	}, nil
+}

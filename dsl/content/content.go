@@ -1,0 +1,371 @@
+// Package content reads message content (template files and inline `content`) into Liquid
+// templates per locale, checks that it fits the shape of its channel, picks the variant for a
+// customer's locale, and renders it.
+package content
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/afterglowhq/afterglow/connectors"
+	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/osteele/liquid"
+	"gopkg.in/yaml.v3"
+)
+
+// Content is the localized content of one message.
+type Content struct {
+	Shape         connectors.Shape
+	DefaultLocale string
+	Locales       map[string]*Variant
+	CustomerRefs  []FieldRef // customer.NAME used in the fields, for a check against the customer schema
+}
+
+// FieldRef is a use of customer.NAME in a template.
+type FieldRef struct {
+	Name   string
+	at     *yaml.Node
+	offset int
+	f      *fieldParser
+}
+
+// Pos is where the use is written. It is worked out on demand: most uses are fine and never
+// reported.
+func (r FieldRef) Pos() diag.Pos { return r.f.pos(r.at, r.offset) }
+
+// Variant is the content in one locale. Text fields are Liquid templates; a webhook body is a
+// JSON object whose string leaves are templates.
+type Variant struct {
+	Locale string
+	Fields map[string]*liquid.Template
+	Params []*liquid.Template // WhatsApp approved-template parameters, in order
+	Body   any                // webhook: map[string]any / []any / *liquid.Template / other JSON values
+}
+
+// Fields lists, per shape, the text fields and whether each is required. WhatsApp and webhook have
+// rules beyond this table (see Check).
+var Fields = map[connectors.Shape]map[string]bool{
+	connectors.Email:    {"subject": true, "text": true, "html": false},
+	connectors.SMS:      {"text": true},
+	connectors.Push:     {"title": true, "body": true, "url": false},
+	connectors.WhatsApp: {"text": false, "template_name": false, "language": false},
+	connectors.Webhook:  {},
+}
+
+// ShapeFieldNames returns every field name a shape accepts, sorted.
+func ShapeFieldNames(s connectors.Shape) []string {
+	var out []string
+	for f := range Fields[s] {
+		out = append(out, f)
+	}
+	switch s {
+	case connectors.WhatsApp:
+		out = append(out, "params")
+	case connectors.Webhook:
+		out = append(out, "body")
+	}
+	sort.Strings(out)
+	return out
+}
+
+// IsShape reports whether s names a content shape.
+func IsShape(s string) bool {
+	_, ok := Fields[connectors.Shape(s)]
+	return ok
+}
+
+var (
+	engineOnce sync.Once
+	engine     *liquid.Engine
+)
+
+// Engine is the Liquid engine every template is parsed with: the standard filters plus `money`.
+func Engine() *liquid.Engine {
+	engineOnce.Do(func() {
+		engine = liquid.NewEngine()
+		engine.RegisterFilter("money", moneyFilter)
+	})
+	return engine
+}
+
+// moneyFilter prints an amount with two decimals and an optional currency code: 59.9 | money:
+// "PEN" gives "PEN 59.90". Amounts arrive as numbers or decimal strings.
+func moneyFilter(v any, currency ...string) string {
+	var s string
+	switch x := v.(type) {
+	case float64:
+		s = fmt.Sprintf("%.2f", x)
+	case int:
+		s = fmt.Sprintf("%d.00", x)
+	default:
+		s = fmt.Sprint(v)
+		if i := strings.IndexByte(s, '.'); i < 0 {
+			s += ".00"
+		} else if len(s)-i == 2 {
+			s += "0"
+		}
+	}
+	if len(currency) > 0 && currency[0] != "" {
+		return currency[0] + " " + s
+	}
+	return s
+}
+
+// Pick returns the variant for a customer's locale: the exact locale, then its language, then
+// the default locale.
+func (c *Content) Pick(locale string) *Variant {
+	if v, ok := c.Locales[locale]; ok && locale != "" {
+		return v
+	}
+	norm := strings.ReplaceAll(locale, "_", "-")
+	for l, v := range c.Locales {
+		if strings.EqualFold(l, norm) {
+			return v
+		}
+	}
+	if lang, _, ok := strings.Cut(norm, "-"); ok || lang != "" {
+		for l, v := range c.Locales {
+			if strings.EqualFold(l, lang) {
+				return v
+			}
+		}
+	}
+	return c.Locales[c.DefaultLocale]
+}
+
+// Render fills the variant's templates. A missing variable renders empty; a failing filter is an
+// error, and the message is then marked failed by the caller.
+func (v *Variant) Render(vars map[string]any) (connectors.Content, error) {
+	return v.render(vars, false)
+}
+
+// RenderPreview fills only what a timeline shows: the subject, title and texts, not the HTML body
+// or a webhook's payload, which are most of the rendering work of a long simulation.
+func (v *Variant) RenderPreview(vars map[string]any) (connectors.Content, error) {
+	return v.render(vars, true)
+}
+
+func (v *Variant) render(vars map[string]any, preview bool) (connectors.Content, error) {
+	var out connectors.Content
+	b := liquid.Bindings(vars)
+	get := func(name string) (string, error) {
+		t, ok := v.Fields[name]
+		if !ok {
+			return "", nil
+		}
+		s, err := t.RenderString(b)
+		if err != nil {
+			return "", fmt.Errorf("%s: %v", name, err)
+		}
+		return s, nil
+	}
+	var err error
+	set := func(dst *string, name string) {
+		if err != nil {
+			return
+		}
+		*dst, err = get(name)
+	}
+	set(&out.Subject, "subject")
+	set(&out.Text, "text")
+	if !preview {
+		set(&out.HTML, "html")
+	}
+	set(&out.Title, "title")
+	set(&out.Body, "body")
+	set(&out.URL, "url")
+	set(&out.TemplateName, "template_name")
+	set(&out.Language, "language")
+	if err != nil {
+		return out, err
+	}
+	for i, p := range v.Params {
+		s, perr := p.RenderString(b)
+		if perr != nil {
+			return out, fmt.Errorf("params[%d]: %v", i, perr)
+		}
+		out.Params = append(out.Params, s)
+	}
+	if v.Body != nil && preview {
+		out.Payload = map[string]any{}
+	} else if v.Body != nil {
+		body, berr := renderJSON(v.Body, b)
+		if berr != nil {
+			return out, fmt.Errorf("body: %v", berr)
+		}
+		out.Payload, _ = body.(map[string]any)
+	}
+	return out, nil
+}
+
+func renderJSON(v any, b liquid.Bindings) (any, error) {
+	switch x := v.(type) {
+	case *liquid.Template:
+		return x.RenderString(b)
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			r, err := renderJSON(e, b)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = r
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			r, err := renderJSON(e, b)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	}
+	return v, nil
+}
+
+// Variables are the names templates may use at the top level.
+var Variables = []string{"customer", "trigger", "steps", "journey", "data", "unsubscribe_url"}
+
+var (
+	outputRe = regexp.MustCompile(`\{\{-?\s*([A-Za-z_][A-Za-z0-9_]*)`)
+	tagRe    = regexp.MustCompile(`\{%-?\s*(if|elsif|unless|case|when)\s+([A-Za-z_][A-Za-z0-9_]*)`)
+	forRe    = regexp.MustCompile(`\{%-?\s*(?:for|tablerow)\s+([A-Za-z_][A-Za-z0-9_]*)\s+in\s+\(?([A-Za-z_][A-Za-z0-9_]*)?`)
+	assignRe = regexp.MustCompile(`\{%-?\s*(?:assign|capture|increment|decrement)\s+([A-Za-z_][A-Za-z0-9_]*)`)
+	literals = map[string]bool{"true": true, "false": true, "nil": true, "null": true, "empty": true, "blank": true, "forloop": true, "tablerowloop": true}
+)
+
+// Var is a variable a template uses, at a rune offset of its source.
+type Var struct {
+	Name   string
+	Offset int
+}
+
+// UnknownVariables returns root names a template uses that are neither template variables nor
+// defined inside it, each at its first use. It reads the source lightly (no full parse), so it
+// only ever warns.
+func UnknownVariables(src string) []Var {
+	src = blankVerbatim(src)
+	defined := map[string]bool{}
+	for _, m := range assignRe.FindAllStringSubmatch(src, -1) {
+		defined[m[1]] = true
+	}
+	type use struct {
+		name string
+		at   int
+	}
+	var used []use
+	add := func(m []int, g int) {
+		if m[2*g] >= 0 {
+			used = append(used, use{src[m[2*g]:m[2*g+1]], m[2*g]})
+		}
+	}
+	for _, m := range forRe.FindAllStringSubmatchIndex(src, -1) {
+		defined[src[m[2]:m[3]]] = true
+		add(m, 2)
+	}
+	for _, m := range outputRe.FindAllStringSubmatchIndex(src, -1) {
+		add(m, 1)
+	}
+	for _, m := range tagRe.FindAllStringSubmatchIndex(src, -1) {
+		add(m, 2)
+	}
+	sort.SliceStable(used, func(i, j int) bool { return used[i].at < used[j].at })
+	var unknown []Var
+	seen := map[string]bool{}
+	runes, counted := 0, 0
+	for _, u := range used {
+		if defined[u.name] || literals[u.name] || seen[u.name] || contains(Variables, u.name) {
+			continue
+		}
+		seen[u.name] = true
+		runes += utf8.RuneCountInString(src[counted:u.at])
+		counted = u.at
+		unknown = append(unknown, Var{u.name, runes})
+	}
+	return unknown
+}
+
+var (
+	tagSpan     = regexp.MustCompile(`(?s)\{\{.*?\}\}|\{%.*?%\}`)
+	filterUse   = regexp.MustCompile(`\|\s*([A-Za-z_][A-Za-z0-9_]*)`)
+	customerUse = regexp.MustCompile(`(?:^|[^.\w])customer\.([A-Za-z_][A-Za-z0-9_]*)`)
+	quotedText  = regexp.MustCompile(`"[^"]*"|'[^']*'`)
+)
+
+// inTags returns the matches of re (group 1) inside {{ }} and {% %}, outside quoted text.
+func inTags(src string, re *regexp.Regexp) []Var {
+	src = blankVerbatim(src)
+	var out []Var
+	runes, counted := 0, 0 // rune offset of byte offset counted, advanced as matches go forward
+	for _, span := range tagSpan.FindAllStringIndex(src, -1) {
+		tag := quotedText.ReplaceAllStringFunc(src[span[0]:span[1]], func(m string) string { return strings.Repeat(" ", len(m)) })
+		for _, m := range re.FindAllStringSubmatchIndex(tag, -1) {
+			at := span[0] + m[2]
+			runes += utf8.RuneCountInString(src[counted:at])
+			counted = at
+			out = append(out, Var{src[at : span[0]+m[3]], runes})
+		}
+	}
+	return out
+}
+
+// Filters returns the filters a template applies, each where it is written.
+func Filters(src string) []Var { return inTags(src, filterUse) }
+
+// CustomerFields returns the customer attributes a template reads (customer.NAME), each where it
+// is written.
+func CustomerFields(src string) []Var { return inTags(src, customerUse) }
+
+var knownFilters sync.Map // name -> bool
+
+// KnownFilter reports whether the template engine has a filter of that name. Liquid only finds an
+// unknown filter when it renders, so each name is tried once on an empty value.
+func KnownFilter(name string) bool {
+	if v, ok := knownFilters.Load(name); ok {
+		return v.(bool)
+	}
+	_, err := Engine().ParseAndRenderString("{{ nil | "+name+" }}", nil)
+	ok := err == nil || !strings.Contains(err.Error(), "undefined filter")
+	knownFilters.Store(name, ok)
+	return ok
+}
+
+// filterNames are the filters suggested for a misspelt one.
+var filterNames = sync.OnceValue(func() []string {
+	var out []string
+	for _, n := range strings.Fields(`abs append capitalize ceil compact concat date default divided_by downcase escape
+		escape_once first floor join json last lstrip map minus modulo money newline_to_br plus prepend remove
+		remove_first replace replace_first reverse round rstrip size slice sort sort_natural split strip strip_html
+		strip_newlines times truncate truncatewords uniq upcase url_decode url_encode`) {
+		if KnownFilter(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+})
+
+var verbatimRe = regexp.MustCompile(`(?s)\{%-?\s*(raw|comment)\s*-?%\}.*?\{%-?\s*end(raw|comment)\s*-?%\}`)
+
+// blankVerbatim replaces each character of raw and comment blocks, whose braces are text, with a
+// space, so that rune offsets into the result are rune offsets into src.
+func blankVerbatim(src string) string {
+	return verbatimRe.ReplaceAllStringFunc(src, func(m string) string {
+		return strings.Map(func(rune) rune { return ' ' }, m)
+	})
+}
+
+func contains(xs []string, x string) bool {
+	for _, e := range xs {
+		if e == x {
+			return true
+		}
+	}
+	return false
+}

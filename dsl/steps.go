@@ -1,0 +1,411 @@
+package dsl
+
+import (
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/afterglowhq/afterglow/connectors"
+	"github.com/afterglowhq/afterglow/dsl/content"
+	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/afterglowhq/afterglow/dsl/exprs"
+	"github.com/afterglowhq/afterglow/dsl/timespec"
+	"github.com/afterglowhq/afterglow/dsl/yamlnode"
+	"github.com/afterglowhq/afterglow/event"
+	"gopkg.in/yaml.v3"
+)
+
+// computed are the customer fields the engine keeps from events; flows cannot overwrite them.
+var computed = map[string]bool{"id": true, "orders_count": true, "total_spent": true, "first_order_at": true, "last_order_at": true, "created_at": true}
+
+// steps reads a list of steps. avail holds the steps that have certainly run before the list
+// starts on every path to it; it grows as wait_for and split steps pass.
+func (fd *flowDecoder) steps(list *yaml.Node, avail map[string]*exprs.Type, parent *Step) []*Step {
+	var out []*Step
+	avail = maps.Clone(avail)
+	var exitedAt *yaml.Node
+	for _, n := range yamlnode.Items(list) {
+		if exitedAt != nil {
+			fd.warnf(n, "unreachable", "this step never runs: the exit step at line %d ends the journey before it", exitedAt.Line)
+			exitedAt = nil
+		}
+		s := fd.step(n, avail, parent)
+		if s == nil {
+			continue
+		}
+		out = append(out, s)
+		if out := exprs.StepOutputs(string(s.Kind)); out != nil {
+			avail[s.ID] = out
+		}
+		if s.Kind == KindExit {
+			exitedAt = n
+		}
+	}
+	return out
+}
+
+func (fd *flowDecoder) step(n *yaml.Node, avail map[string]*exprs.Type, parent *Step) *Step {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	s := &Step{Line: n.Line, Parent: parent}
+	var idNode *yaml.Node
+	s.ID, idNode = fd.str(n, "id")
+	if s.ID != "" {
+		if !isKebab(s.ID) {
+			fd.errorf(idNode, "id-format", "%s", kebabMessage(s.ID))
+		}
+		if prev, dup := fd.ids[s.ID]; dup {
+			fd.l.Errorf(fd.pos(idNode), "duplicate-step", "step id %q is already used at line %d; step ids are unique in a flow (journeys are stored by them)", s.ID, prev.Line)
+		} else {
+			fd.ids[s.ID] = idNode
+			fd.f.Index[s.ID] = s
+		}
+	}
+	s.Description, _ = fd.str(n, "description")
+	var kinds []StepKind
+	for _, k := range StepKinds {
+		if key, _ := yamlnode.Get(n, string(k)); key != nil {
+			kinds = append(kinds, k)
+		}
+	}
+	if len(kinds) != 1 || s.ID == "" {
+		return nil // the schema check has said what is wrong
+	}
+	s.Kind = kinds[0]
+	_, body := yamlnode.Get(n, string(s.Kind))
+	cust := fd.ctx.Customer
+	why := fd.whyNotRun(n)
+	scope := stepScope(cust, avail, why, false)
+	switch s.Kind {
+	case KindSend:
+		s.Send = fd.send(body, scope)
+	case KindWait:
+		s.Wait, _ = fd.duration(body)
+	case KindWaitUntil:
+		s.WaitUntil = fd.waitUntil(body, scope)
+	case KindWaitFor:
+		s.WaitFor = fd.waitFor(body, stepScope(cust, avail, why, true))
+	case KindIf:
+		s.If = fd.expr(body, scope, exprs.Bool)
+		_, then := yamlnode.Get(n, "then")
+		_, els := yamlnode.Get(n, "else")
+		s.Then = fd.steps(then, avail, s)
+		s.Else = fd.steps(els, avail, s)
+	case KindSplit:
+		inner := maps.Clone(avail)
+		inner[s.ID] = exprs.StepOutputs("split")
+		s.Split = fd.split(body, inner, s)
+	case KindUpdate:
+		s.Update = fd.update(body, scope)
+	case KindEmit:
+		s.Emit = &Emit{}
+		var en *yaml.Node
+		s.Emit.Event, en = fd.str(body, "event")
+		fd.eventType(en, event.CanonicalTypes)
+		if _, dn := yamlnode.Get(body, "data"); dn != nil {
+			s.Emit.Data = fd.namedExprs(dn, scope)
+		}
+	case KindExit:
+		s.Exit, _ = fd.str(body, "reason")
+		if s.Exit == "" {
+			s.Exit = "exit step " + s.ID
+		}
+	}
+	return s
+}
+
+// place is where a step is written: its kind, and the branches (of if and split steps) that hold it.
+type place struct {
+	kind string
+	node *yaml.Node
+	path []arm
+}
+
+// arm is one branch of an if or split step.
+type arm struct {
+	owner string // the if or split step's id
+	line  int
+	name  string // then, else, or variant NAME
+}
+
+// mapSteps records where every step of the flow is, before any expression is compiled, so that a
+// reference to a step that has not certainly run can say why.
+func (fd *flowDecoder) mapSteps(list *yaml.Node, path []arm) {
+	for _, n := range yamlnode.Items(list) {
+		if n.Kind != yaml.MappingNode {
+			continue
+		}
+		id, _ := fd.str(n, "id")
+		kind := ""
+		for _, k := range StepKinds {
+			if key, _ := yamlnode.Get(n, string(k)); key != nil {
+				kind = string(k)
+				break
+			}
+		}
+		fd.paths[n] = path
+		if _, dup := fd.places[id]; id != "" && !dup {
+			fd.places[id] = place{kind, n, path}
+		}
+		sub := func(name string, steps *yaml.Node) {
+			fd.mapSteps(steps, append(slices.Clip(path), arm{id, n.Line, name}))
+		}
+		switch kind {
+		case string(KindIf):
+			_, then := yamlnode.Get(n, "then")
+			_, els := yamlnode.Get(n, "else")
+			sub("then", then)
+			sub("else", els)
+		case string(KindSplit):
+			_, body := yamlnode.Get(n, "split")
+			_, vs := yamlnode.Get(body, "variants")
+			for i, v := range yamlnode.Items(vs) {
+				name, _ := fd.str(v, "name")
+				if name == "" {
+					name = strconv.Itoa(i + 1)
+				}
+				_, st := yamlnode.Get(v, "steps")
+				sub("variant "+name, st)
+			}
+		}
+	}
+}
+
+// whyNotRun explains, for the step written at cur, why steps.ID of another step of the flow is not
+// available there: it leaves nothing, it is cur itself, it is on another branch, it runs on only
+// one branch before cur, or it comes later.
+func (fd *flowDecoder) whyNotRun(cur *yaml.Node) func(string) string {
+	return func(id string) string {
+		x, ok := fd.places[id]
+		if !ok {
+			return ""
+		}
+		if exprs.StepOutputs(x.kind) == nil {
+			return fmt.Sprintf("step %s is a %s step, which leaves nothing in steps; only wait_for (event, timed_out) and split (variant) steps do", id, x.kind)
+		}
+		if x.node == cur {
+			return fmt.Sprintf("step %s cannot read its own result: steps.%s is set when the step has finished", id, id)
+		}
+		here := fd.paths[cur]
+		i := 0
+		for i < len(x.path) && i < len(here) && x.path[i] == here[i] {
+			i++
+		}
+		if i < len(x.path) {
+			b := x.path[i]
+			if i < len(here) && here[i].owner == b.owner {
+				return fmt.Sprintf("step %s is in the %s branch of step %s (line %d), and this step is in its %s branch: on this path, step %s never runs",
+					id, b.name, b.owner, b.line, here[i].name, id)
+			}
+			if b.line < cur.Line {
+				return fmt.Sprintf("step %s runs only in the %s branch of step %s (line %d), so here it may not have run; read steps.%s inside that branch",
+					id, b.name, b.owner, b.line, id)
+			}
+		}
+		if x.node.Line > cur.Line {
+			return fmt.Sprintf("step %s (line %d) comes after this one, so it has not run yet here", id, x.node.Line)
+		}
+		return ""
+	}
+}
+
+func (fd *flowDecoder) send(n *yaml.Node, scope exprs.Scope) *Send {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	snd := &Send{Category: "marketing"}
+	var chNode *yaml.Node
+	snd.Channel, chNode = fd.str(n, "channel")
+	if c, _ := fd.str(n, "category"); c != "" {
+		snd.Category = c
+	}
+	var shape connectors.Shape
+	if set := fd.ctx.Settings; set != nil && set.File != "" && snd.Channel != "" {
+		ch := set.Channels[snd.Channel]
+		if ch == nil {
+			fd.errorf(chNode, "channel-unknown", "unknown channel %q%s; the channels in %s are %s", snd.Channel,
+				diag.DidYouMean(snd.Channel, set.ChannelNames()), filepathBase(set.File), strings.Join(set.ChannelNames(), ", "))
+		} else {
+			shape = ch.Shape
+		}
+	} else if content.IsShape(snd.Channel) {
+		shape = connectors.Shape(snd.Channel)
+	}
+	if name, tn := fd.str(n, "template"); name != "" {
+		snd.Template = name
+		fd.templateRef(tn, name, shape, chNode, snd.Channel)
+	}
+	if _, cn := yamlnode.Get(n, "content"); cn != nil && cn.Kind == yaml.MappingNode && shape != "" {
+		_, dl := yamlnode.Get(cn, "default_locale")
+		_, locs := yamlnode.Get(cn, "locales")
+		k, _ := yamlnode.Get(n, "content")
+		snd.Content = content.Parse(fd.file, fd.src, shape, dl, locs, k, fd.l)
+		checkCustomerRefs(snd.Content, fd.ctx.Customer, fd.l)
+	}
+	if _, dn := yamlnode.Get(n, "data"); dn != nil {
+		snd.Data = fd.namedExprs(dn, scope)
+	}
+	if snd.Template != "" && fd.ctx.Templates != nil {
+		if t := fd.ctx.Templates[snd.Template]; t != nil {
+			have := map[string]bool{}
+			for _, d := range snd.Data {
+				have[d.Name] = true
+			}
+			for _, ref := range t.DataRefs {
+				if !have[ref] {
+					k, _ := yamlnode.Get(n, "template")
+					fd.warnf(k, "template-data", "template %s uses data.%s, which this step does not set under `data:`; it renders empty", t.Name, ref)
+				}
+			}
+		}
+	}
+	return snd
+}
+
+func (fd *flowDecoder) templateRef(tn *yaml.Node, name string, shape connectors.Shape, chNode *yaml.Node, channel string) {
+	if fd.ctx.Templates == nil {
+		return
+	}
+	t := fd.ctx.Templates[name]
+	if t == nil {
+		var names []string
+		for n := range fd.ctx.Templates {
+			names = append(names, n)
+		}
+		fd.errorf(tn, "template-missing", "no template named %q%s; templates live in the settings' template folders, one `template: NAME` per file", name, diag.DidYouMean(name, names))
+		return
+	}
+	if shape != "" && t.Shape != "" && t.Shape != shape {
+		fd.errorf(tn, "template-shape", "template %s is %s content (%s:%d), but channel %s carries %s content", name, t.Shape, filepathBase(t.File), t.Line, channel, shape)
+	}
+}
+
+func (fd *flowDecoder) waitUntil(n *yaml.Node, scope exprs.Scope) *WaitUntil {
+	w := &WaitUntil{}
+	if _, t := yamlnode.Get(n, "time"); t != nil {
+		w.Time = fd.expr(t, scope, exprs.Time)
+	}
+	if _, o := yamlnode.Get(n, "offset"); o != nil {
+		w.Offset, _ = fd.offset(o)
+	}
+	if _, a := yamlnode.Get(n, "at"); a != nil {
+		w.At = fd.timeOfDay(a)
+	}
+	if _, ds := yamlnode.Get(n, "days"); ds != nil {
+		seen := map[string]bool{}
+		for _, it := range yamlnode.Items(ds) {
+			if !yamlnode.IsScalar(it) {
+				continue
+			}
+			d, err := timespec.ParseWeekday(it.Value)
+			if err != nil {
+				fd.errorf(it, "weekday", "%v", err)
+				continue
+			}
+			if seen[it.Value] {
+				fd.warnf(it, "weekday", "%s is listed twice", it.Value)
+			}
+			seen[it.Value] = true
+			w.Days = append(w.Days, d)
+		}
+	}
+	return w
+}
+
+func (fd *flowDecoder) waitFor(n *yaml.Node, scope exprs.Scope) *WaitFor {
+	w := &WaitFor{}
+	var en *yaml.Node
+	w.Event, en = fd.str(n, "event")
+	fd.eventType(en, event.CanonicalTypes)
+	if _, c := yamlnode.Get(n, "when"); c != nil {
+		w.When = fd.expr(c, scope, exprs.Bool)
+	}
+	if _, t := yamlnode.Get(n, "timeout"); t != nil {
+		w.Timeout, _ = fd.duration(t)
+	}
+	if v, _ := fd.str(n, "on_timeout"); v == "exit" {
+		w.ExitOnTimeout = true
+	}
+	return w
+}
+
+func (fd *flowDecoder) split(n *yaml.Node, avail map[string]*exprs.Type, parent *Step) *Split {
+	sp := &Split{}
+	_, vs := yamlnode.Get(n, "variants")
+	names := map[string]*yaml.Node{}
+	for _, it := range yamlnode.Items(vs) {
+		v := &Variant{Weight: 1}
+		var nn *yaml.Node
+		v.Name, nn = fd.str(it, "name")
+		if prev, dup := names[v.Name]; dup && v.Name != "" {
+			fd.l.Errorf(fd.pos(nn), "duplicate-variant", "variant %q is already named at line %d", v.Name, prev.Line)
+		}
+		names[v.Name] = nn
+		if _, w := yamlnode.Get(it, "weight"); w != nil {
+			_ = w.Decode(&v.Weight)
+		}
+		_, st := yamlnode.Get(it, "steps")
+		v.Steps = fd.steps(st, avail, parent)
+		sp.Variants = append(sp.Variants, v)
+	}
+	return sp
+}
+
+func (fd *flowDecoder) update(n *yaml.Node, scope exprs.Scope) *Update {
+	u := &Update{}
+	cust := fd.ctx.Customer
+	for _, op := range []string{"set", "add"} {
+		_, m := yamlnode.Get(n, op)
+		for _, p := range yamlnode.Pairs(m) {
+			name := p.Key.Value
+			want := exprs.Any
+			at, declared := cust.Fields[name]
+			switch {
+			case computed[name]:
+				fd.errorf(p.Key, "update-attr", "%s is computed from the customer's events and cannot be changed by a flow", name)
+				continue
+			case !declared && !cust.Open:
+				fd.errorf(p.Key, "update-attr", "customer has no attribute %q%s; declare it in the customer schema first", name, diag.DidYouMean(name, cust.FieldNames()))
+				continue
+			case declared:
+				want = at.Kind
+			}
+			if op == "add" {
+				if declared && want != exprs.Int && want != exprs.Float {
+					fd.errorf(p.Key, "update-attr", "`add` needs a number attribute, but %s is %s; use `set`", name, want)
+					continue
+				}
+				if !declared {
+					want = exprs.Float
+				}
+			}
+			if declared && len(at.Enum) > 0 {
+				if m := textLiteral.FindStringSubmatch(yamlnode.Scalar(p.Value)); m != nil && !slices.Contains(at.Enum, m[2]) {
+					fd.errorf(p.Value, "update-attr", "%s is one of %s, never %q%s", name, strings.Join(at.Enum, ", "), m[2], diag.DidYouMean(m[2], at.Enum))
+					continue
+				}
+			}
+			e := NamedExpr{Name: name, Expr: fd.expr(p.Value, scope, want)}
+			if op == "set" {
+				u.Set = append(u.Set, e)
+			} else {
+				u.Add = append(u.Add, e)
+			}
+		}
+	}
+	return u
+}
+
+// textLiteral matches an expression that is only a quoted text: '"gold"'.
+var textLiteral = regexp.MustCompile(`^\s*(["'])([^"'\\]*)["']\s*$`)
+
+func filepathBase(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}

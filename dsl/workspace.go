@@ -1,0 +1,353 @@
+package dsl
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/afterglowhq/afterglow/dsl/exprs"
+	"github.com/afterglowhq/afterglow/dsl/yamlnode"
+)
+
+// Workspace is a loaded workspace: its settings, templates and flows, checked together.
+type Workspace struct {
+	Dir       string
+	Settings  *Settings
+	Flows     []*Flow          // sorted by id; a flow with errors is left out
+	Broken    map[string]*Flow // flows read with errors, by id: not run, but tests may still name them
+	Templates map[string]*Template
+	Declared  map[string]*exprs.Type // the shop's declared customer attributes, or nil
+	Customer  *exprs.Type
+	Files     []string // every file read, for the callers that report per file
+}
+
+// FlowByID returns the flow with that id, or nil.
+func (w *Workspace) FlowByID(id string) *Flow {
+	for _, f := range w.Flows {
+		if f.ID == id {
+			return f
+		}
+	}
+	return nil
+}
+
+// Kind is what a file holds.
+type Kind string
+
+const (
+	KindUnknown  Kind = ""
+	KindSettings Kind = "settings"
+	KindFlow     Kind = "flow"
+	KindTemplate Kind = "template"
+	KindTest     Kind = "test"
+)
+
+var topKey = regexp.MustCompile(`(?m)^(flow|template)\s*:`)
+
+// FileKind tells what a file is by its name and, for other YAML files, its top-level key.
+func FileKind(path string, src []byte) Kind {
+	base := filepath.Base(path)
+	switch {
+	case base == SettingsFile || base == "afterglow.yml":
+		return KindSettings
+	case strings.HasSuffix(base, ".test.yaml") || strings.HasSuffix(base, ".test.yml"):
+		return KindTest
+	case !IsYAML(path):
+		return KindUnknown
+	}
+	if m := topKey.FindSubmatch(src); m != nil {
+		return Kind(m[1])
+	}
+	return KindUnknown
+}
+
+var topKeys = regexp.MustCompile(`(?m)^([A-Za-z_][A-Za-z0-9_-]*)\s*:`)
+
+// ReportUnknownKind explains why a YAML file is neither a flow nor a template: it is empty, or its
+// first key is a near miss of `flow` or `template`, or it is something else altogether.
+func ReportUnknownKind(file string, src []byte, l *diag.List) {
+	if yamlnode.IsBlank(src) {
+		l.Errorf(diag.Pos{File: file, Line: 1, Col: 1}, "empty-file", "%s", yamlnode.EmptyMessage)
+		return
+	}
+	for _, m := range topKeys.FindAllSubmatchIndex(src, -1) {
+		key := string(src[m[2]:m[3]])
+		if key == "flows" || key == "templates" {
+			break // the keys of a settings file, not a misspelt flow or template
+		}
+		if near := diag.Closest(key, []string{"flow", "template"}); near != "" {
+			line := bytes.Count(src[:m[2]], []byte("\n")) + 1
+			l.Errorf(diag.Pos{File: file, Line: line, Col: 1}, "file-kind",
+				"cannot tell what this file is: key %q is not `flow:` or `template:` (did you mean %q?)", key, near)
+			return
+		}
+	}
+	l.Errorf(diag.Pos{File: file, Line: 1, Col: 1}, "file-kind",
+		"cannot tell what this file is: a flow starts with `flow:`, a template with `template:`, a scenario test is named *.test.yaml")
+}
+
+// IsYAML reports whether the path names a YAML file.
+func IsYAML(path string) bool {
+	return strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")
+}
+
+// FindSettings returns the afterglow.yaml of the workspace holding path (the nearest one above
+// it), or "".
+func FindSettings(path string) string {
+	dir, err := filepath.Abs(path)
+	if err != nil {
+		return ""
+	}
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		dir = filepath.Dir(dir)
+	}
+	for {
+		for _, name := range []string{SettingsFile, "afterglow.yml"} {
+			p := filepath.Join(dir, name)
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// WalkYAML lists the YAML files under dir, skipping folders whose name starts with a dot. A dir
+// that is itself a symbolic link (a mounted ConfigMap's folder) is followed; links below it are
+// not, so a link loop cannot trap the walk.
+func WalkYAML(dir string) []string {
+	root := dir
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		root = real
+	}
+	var out []string
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() {
+			if p != root && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if IsYAML(p) {
+			if rel, err := filepath.Rel(root, p); err == nil {
+				p = filepath.Join(dir, rel)
+			}
+			out = append(out, p)
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out
+}
+
+// LoadWorkspace reads the workspace whose settings file is settingsFile. rel turns an absolute
+// path into the one diagnostics show.
+func LoadWorkspace(settingsFile string, rel func(string) string, l *diag.List) *Workspace {
+	if rel == nil {
+		rel = func(p string) string { return p }
+	}
+	abs, _ := filepath.Abs(settingsFile)
+	src, err := os.ReadFile(abs)
+	if err != nil {
+		l.Errorf(diag.Pos{File: rel(abs)}, "io", "cannot read settings: %v", err)
+		return nil
+	}
+	// Paths inside the settings are absolute for reading; diagnostics name them relative.
+	s := parseSettings(rel(abs), filepath.Dir(abs), src, l)
+	w := &Workspace{Dir: s.Dir, Settings: s, Templates: map[string]*Template{}, Files: []string{abs}}
+	if s.CustomerSchema != "" {
+		if b, err := os.ReadFile(s.CustomerSchema); err == nil {
+			w.Declared = ParseCustomerSchema(rel(s.CustomerSchema), b, l)
+			w.Files = append(w.Files, s.CustomerSchema)
+		}
+	}
+	w.Customer = exprs.CustomerType(w.Declared)
+
+	flowFiles, tplFiles := w.collect(rel, l)
+	w.Files = append(append(w.Files, flowFiles...), tplFiles...)
+
+	tpls := parallel(tplFiles, func(p string) *Template {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			l.Errorf(diag.Pos{File: rel(p)}, "io", "cannot read: %v", err)
+			return nil
+		}
+		return ParseTemplate(rel(p), b, l)
+	})
+	w.Templates = uniqueTemplates(tpls, l)
+	for _, t := range tpls {
+		if t != nil {
+			checkCustomerRefs(t.Content, w.Customer, l)
+		}
+	}
+
+	ctx := &Context{Settings: s, Templates: w.Templates, Customer: w.Customer}
+	type parsed struct {
+		flow *Flow
+		ok   bool
+	}
+	results := parallel(flowFiles, func(p string) parsed {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			l.Errorf(diag.Pos{File: rel(p)}, "io", "cannot read: %v", err)
+			return parsed{}
+		}
+		var fl diag.List
+		f := ParseFlow(rel(p), b, ctx, &fl)
+		l.Merge(&fl)
+		return parsed{f, !fl.HasErrors()}
+	})
+	// Ids are compared across every flow read, broken ones included: a broken flow still claims
+	// its id, and its duplicate is a second mistake to fix.
+	var all []*Flow
+	for _, r := range results {
+		if r.flow != nil && r.flow.ID != "" {
+			all = append(all, r.flow)
+		}
+	}
+	duplicateFlows(all, l)
+	kept := map[string]bool{}
+	w.Broken = map[string]*Flow{}
+	for _, r := range results {
+		// Of flows sharing an id, the first stays, so that tests naming it are still checked.
+		if r.flow == nil || r.flow.ID == "" || kept[r.flow.ID] {
+			continue
+		}
+		kept[r.flow.ID] = true
+		if r.ok {
+			w.Flows = append(w.Flows, r.flow)
+		} else {
+			w.Broken[r.flow.ID] = r.flow
+		}
+	}
+	sort.Slice(w.Flows, func(i, j int) bool { return w.Flows[i].ID < w.Flows[j].ID })
+	return w
+}
+
+// duplicateFlows reports every flow whose id another flow also uses, in each of the files, naming
+// the others.
+func duplicateFlows(flows []*Flow, l *diag.List) {
+	byID := map[string][]*Flow{}
+	for _, f := range flows {
+		byID[f.ID] = append(byID[f.ID], f)
+	}
+	for id, fs := range byID {
+		if len(fs) < 2 {
+			continue
+		}
+		for _, f := range fs {
+			var others []string
+			for _, o := range fs {
+				if o != f {
+					others = append(others, o.File)
+				}
+			}
+			l.Errorf(diag.Pos{File: f.File, Line: max(f.IDLine, 1), Col: max(f.IDCol, 1)}, "duplicate-flow",
+				"flow id %q is also used by %s; flow ids are unique in a workspace (journeys are stored by them), so rename one",
+				id, strings.Join(others, " and "))
+		}
+	}
+}
+
+// uniqueTemplates indexes templates by name, reporting a name used by several files in each of them.
+func uniqueTemplates(tpls []*Template, l *diag.List) map[string]*Template {
+	byName := map[string][]*Template{}
+	var order []string
+	for _, t := range tpls {
+		if t == nil || t.Name == "" {
+			continue
+		}
+		if byName[t.Name] == nil {
+			order = append(order, t.Name)
+		}
+		byName[t.Name] = append(byName[t.Name], t)
+	}
+	out := map[string]*Template{}
+	for _, name := range order {
+		ts := byName[name]
+		out[name] = ts[0] // flows that use it are still checked against one of them
+		if len(ts) < 2 {
+			continue
+		}
+		for _, t := range ts {
+			var others []string
+			for _, o := range ts {
+				if o != t {
+					others = append(others, fmt.Sprintf("%s:%d", o.File, o.Line))
+				}
+			}
+			l.Errorf(diag.Pos{File: t.File, Line: t.Line, Col: t.Col}, "duplicate-template",
+				"template %q is also defined in %s; template names are unique in a workspace, so rename one", name, strings.Join(others, " and "))
+		}
+	}
+	return out
+}
+
+// collect finds the flow files in the flow folders and the template files in the template folders.
+func (w *Workspace) collect(rel func(string) string, l *diag.List) (flows, templates []string) {
+	seen := map[string]bool{}
+	classify := func(dirs []string, want Kind) []string {
+		var out []string
+		for _, d := range dirs {
+			for _, p := range WalkYAML(d) {
+				b, err := os.ReadFile(p)
+				if err != nil {
+					continue
+				}
+				k := FileKind(p, b)
+				if k == want {
+					if !seen[p] {
+						out = append(out, p)
+					}
+					seen[p] = true
+					continue
+				}
+				if k == KindUnknown && !seen[p+"?"] {
+					seen[p+"?"] = true
+					ReportUnknownKind(rel(p), b, l)
+				}
+			}
+		}
+		return out
+	}
+	flows = classify(w.Settings.FlowDirs, KindFlow)
+	templates = classify(w.Settings.TemplateDirs, KindTemplate)
+	return flows, templates
+}
+
+// parallel maps fn over paths on every core, keeping the order of paths.
+func parallel[T any](paths []string, fn func(string) T) []T {
+	out := make([]T, len(paths))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(len(paths), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				out[i] = fn(paths[i])
+			}
+		}()
+	}
+	for i := range paths {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return out
+}

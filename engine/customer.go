@@ -1,0 +1,157 @@
+package engine
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/afterglowhq/afterglow/dsl/exprs"
+	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/afterglowhq/afterglow/event"
+	"github.com/shopspring/decimal"
+)
+
+// reserved are customer fields an event cannot set directly: the id is the subject, and the
+// metrics are computed from orders.
+var reserved = map[string]bool{"id": true, "orders_count": true, "total_spent": true, "first_order_at": true, "last_order_at": true}
+
+// applyEvent updates the customer from an event before any flow looks at it (DESIGN 9). It
+// returns a note when the event could not be applied in full.
+func applyEvent(c *store.Customer, ev *event.Event) string {
+	if c.Attrs == nil {
+		c.Attrs = map[string]any{}
+	}
+	// A customer first seen in this event was created no later than the event.
+	if c.New && (c.CreatedAt.IsZero() || ev.Time.Before(c.CreatedAt)) {
+		c.CreatedAt = ev.Time
+	}
+	switch ev.Type {
+	case event.CustomerCreated, event.CustomerUpdated:
+		for k, v := range ev.Data {
+			switch {
+			case reserved[k]:
+			case k == "consent":
+				m, _ := v.(map[string]any)
+				for ch, g := range m {
+					setConsent(c, ch, g)
+				}
+			case k == "created_at":
+				if t, err := exprs.ParseTime(asString(v)); err == nil {
+					c.CreatedAt = t
+				}
+			case v == nil:
+				delete(c.Attrs, k)
+			default:
+				c.Attrs[k] = v
+			}
+		}
+	case event.ConsentUpdated:
+		ch, _ := ev.Data["channel"].(string)
+		setConsent(c, ch, ev.Data["granted"])
+	case event.OrderPlaced:
+		c.OrdersCount++
+		if d, err := event.Decimal(ev.Data["total"]); err == nil {
+			c.TotalSpent = c.TotalSpent.Add(d)
+		} else {
+			return "order.placed without a decimal total: total_spent unchanged"
+		}
+		if c.FirstOrderAt.IsZero() || ev.Time.Before(c.FirstOrderAt) {
+			c.FirstOrderAt = ev.Time
+		}
+		if ev.Time.After(c.LastOrderAt) {
+			c.LastOrderAt = ev.Time
+		}
+	case event.OrderRefunded:
+		if d, err := event.Decimal(ev.Data["amount"]); err == nil {
+			// A refund of an order placed before the shop used Afterglow must not make spending negative.
+			c.TotalSpent = decimal.Max(c.TotalSpent.Sub(d), decimal.Zero)
+		} else {
+			return "order.refunded without a decimal amount: total_spent unchanged"
+		}
+	}
+	return ""
+}
+
+func setConsent(c *store.Customer, channel string, granted any) {
+	if channel == "" {
+		return
+	}
+	m, _ := c.Attrs["consent"].(map[string]any)
+	if m == nil {
+		m = map[string]any{}
+	}
+	switch g := granted.(type) {
+	case bool:
+		m[channel] = g
+	case nil:
+		m[channel] = nil
+	case string:
+		m[channel] = strings.EqualFold(g, "true") || strings.EqualFold(g, "yes") || g == "granted"
+	}
+	c.Attrs["consent"] = m
+}
+
+func asString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case time.Time:
+		return x.Format(time.RFC3339Nano)
+	}
+	return ""
+}
+
+// customerVars is the `customer` of expressions and templates: attributes with their declared
+// types, plus the built-in and computed fields.
+func customerVars(c *store.Customer, t *exprs.Type) map[string]any {
+	m := make(map[string]any, len(c.Attrs)+8)
+	for k, v := range c.Attrs {
+		var ft *exprs.Type
+		if t != nil {
+			ft = t.Fields[k]
+		}
+		m[k] = exprs.Convert(v, ft)
+	}
+	m["id"] = c.ID
+	m["orders_count"] = c.OrdersCount
+	m["total_spent"], _ = c.TotalSpent.Float64()
+	setTime(m, "created_at", c.CreatedAt)
+	setTime(m, "first_order_at", c.FirstOrderAt)
+	setTime(m, "last_order_at", c.LastOrderAt)
+	if _, ok := m["consent"].(map[string]any); !ok {
+		m["consent"] = map[string]any{}
+	}
+	return m
+}
+
+func setTime(m map[string]any, k string, t time.Time) {
+	if t.IsZero() {
+		delete(m, k)
+		return
+	}
+	m[k] = t
+}
+
+// eventVars is `event` and `trigger`: the envelope with data made comparable.
+func eventVars(ev *event.Event) map[string]any {
+	if ev == nil {
+		return nil
+	}
+	data, _ := exprs.Plain(ev.Data).(map[string]any)
+	if data == nil {
+		data = map[string]any{}
+	}
+	return map[string]any{"id": ev.ID, "type": ev.Type, "source": ev.Source, "subject": ev.Subject, "time": ev.Time, "data": data}
+}
+
+// location is the customer's time zone, or the workspace's when theirs is missing or unknown.
+func location(c *store.Customer, def *time.Location) *time.Location {
+	if tz, _ := c.Attrs["timezone"].(string); tz != "" {
+		if loc, err := loadLocation(tz); err == nil {
+			return loc
+		}
+	}
+	return def
+}

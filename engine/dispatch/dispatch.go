@@ -1,0 +1,251 @@
+// Package dispatch delivers the outbox: it leases due messages with SKIP LOCKED, sends them
+// through their channel's connector with bounded concurrency and a rate limit per channel,
+// retries transient failures with exponential backoff and jitter, and records every attempt.
+//
+// A message is leased before it is sent and marked sent after, in two transactions. A process
+// that dies in between leaves a lease that expires, and the message is sent again with the same
+// idempotency key: providers that take the key (the webhook connector) drop the repeat; the others
+// (SMTP, Twilio, WhatsApp Cloud, FCM) cannot, so a message can reach a customer twice only if a
+// process dies in the moment between the provider's answer and the commit that records it.
+package dispatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/afterglowhq/afterglow/connectors"
+	"github.com/afterglowhq/afterglow/dsl"
+	"github.com/afterglowhq/afterglow/engine/clock"
+	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/rs/zerolog"
+)
+
+// Channel is a connector ready to send, with its rate limit.
+type Channel struct {
+	Name      string
+	Connector connectors.Connector
+	limit     *limiter
+}
+
+// Build makes the connectors of every channel in the settings (whose ${VAR}s are already expanded).
+func Build(s *dsl.Settings, opts connectors.Options) (map[string]*Channel, error) {
+	out := map[string]*Channel{}
+	for _, name := range s.ChannelNames() {
+		ch := s.Channels[name]
+		spec, ok := connectors.Lookup(ch.Connector)
+		if !ok {
+			return nil, fmt.Errorf("channel %s: unknown connector %q", name, ch.Connector)
+		}
+		c, err := spec.New(ch.With, opts)
+		if err != nil {
+			return nil, fmt.Errorf("channel %s (%s): %w", name, ch.Connector, err)
+		}
+		out[name] = &Channel{Name: name, Connector: c, limit: newLimiter(ch.RateLimit)}
+	}
+	return out, nil
+}
+
+// Dispatcher sends due messages.
+type Dispatcher struct {
+	Store       store.Store
+	Channels    map[string]*Channel
+	Clock       clock.Clock
+	Log         zerolog.Logger
+	Concurrency int           // messages in flight at once
+	Batch       int           // messages leased per round
+	MaxAttempts int           // a message fails for good after this many transient failures
+	Lease       time.Duration // how long a leased message belongs to this dispatcher
+	SendTimeout time.Duration // bound on one attempt
+	// Backoff is the wait before retry n (1-based); nil uses exponential backoff with jitter.
+	Backoff func(n int) time.Duration
+
+	Sent, Failed, Retried Counter
+}
+
+// Counter counts outcomes by channel.
+type Counter struct{ m sync.Map }
+
+func (c *Counter) add(ch string) {
+	v, _ := c.m.LoadOrStore(ch, new(atomic.Int64))
+	v.(*atomic.Int64).Add(1)
+}
+
+// Snapshot returns the counts by channel.
+func (c *Counter) Snapshot() map[string]int64 {
+	out := map[string]int64{}
+	c.m.Range(func(k, v any) bool {
+		out[k.(string)] = v.(*atomic.Int64).Load()
+		return true
+	})
+	return out
+}
+
+func (d *Dispatcher) defaults() {
+	if d.Clock == nil {
+		d.Clock = clock.Wall{}
+	}
+	if d.Concurrency <= 0 {
+		d.Concurrency = 16
+	}
+	if d.Batch <= 0 {
+		d.Batch = 4 * d.Concurrency
+	}
+	if d.MaxAttempts <= 0 {
+		d.MaxAttempts = 8
+	}
+	if d.Lease <= 0 {
+		d.Lease = 2 * time.Minute
+	}
+	if d.SendTimeout <= 0 || d.SendTimeout > d.Lease/2 {
+		d.SendTimeout = d.Lease / 2
+	}
+	if d.Backoff == nil {
+		d.Backoff = Backoff
+	}
+}
+
+// Backoff waits 30s, 1m, 2m, ... up to 6h before retry n, each between half and all of that,
+// so that messages that failed together do not all come back together.
+func Backoff(n int) time.Duration {
+	base := 30 * time.Second << min(max(n-1, 0), 10)
+	base = min(base, 6*time.Hour)
+	return base/2 + time.Duration(rand.Int64N(int64(base/2)+1))
+}
+
+// RunOnce leases one batch of due messages and delivers them. It returns how many it handled.
+func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
+	d.defaults()
+	now := d.Clock.Now()
+	leaseEnd := now.Add(d.Lease)
+	var ms []*store.Message
+	err := d.Store.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		ms, err = tx.ClaimMessages(ctx, now, leaseEnd, d.Batch)
+		return err
+	})
+	if err != nil || len(ms) == 0 {
+		return 0, err
+	}
+	sem := make(chan struct{}, d.Concurrency)
+	var wg sync.WaitGroup
+	var firstErr error
+	var errMu sync.Mutex
+	for _, m := range ms {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(m *store.Message) {
+			defer func() { <-sem; wg.Done() }()
+			if err := d.deliver(ctx, m, leaseEnd); err != nil {
+				errMu.Lock()
+				if firstErr == nil {
+					firstErr = err
+				}
+				errMu.Unlock()
+			}
+		}(m)
+	}
+	wg.Wait()
+	return len(ms), firstErr
+}
+
+// deliver sends one leased message and records the attempt. An error means the attempt could not
+// be recorded; the lease then expires and the message is tried again.
+//
+// A message whose lease could end before its send does is left alone: once the lease ends another
+// dispatcher may claim it, and both would send it. Messages wait here for a free slot and for the
+// rate limit, so with a slow provider the last of a batch can reach this point late.
+func (d *Dispatcher) deliver(ctx context.Context, m *store.Message, leaseEnd time.Time) error {
+	ch := d.Channels[m.Channel]
+	n := m.Attempts + 1
+	var res connectors.Result
+	var sendErr error
+	if ch == nil {
+		sendErr = connectors.Permanent(fmt.Errorf("channel %s is not configured", m.Channel))
+	} else {
+		if err := ch.limit.wait(ctx); err != nil {
+			return err
+		}
+		if d.Clock.Now().Add(d.SendTimeout).After(leaseEnd) {
+			d.Log.Debug().Str("message", m.ID).Str("channel", m.Channel).Msg("lease too short for a send; the message goes when it is claimed again")
+			return nil
+		}
+		// A send under way finishes even when the dispatcher is told to stop: cutting it would leave
+		// the customer with a message the outbox does not know was sent.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.SendTimeout)
+		res, sendErr = ch.Connector.Send(sctx, toConnector(m))
+		cancel()
+	}
+	now := d.Clock.Now()
+	a := store.Attempt{MessageID: m.ID, CustomerID: m.CustomerID, N: n, At: now}
+	m.Attempts = n
+	m.LeaseUntil = time.Time{}
+	switch {
+	case sendErr == nil:
+		m.Status, m.ProviderID, m.SentAt, m.LastError = store.Sent, res.ProviderID, now, ""
+		a.Outcome, a.ProviderID = "sent", res.ProviderID
+		d.Sent.add(m.Channel)
+	case connectors.IsPermanent(sendErr) || n >= d.MaxAttempts:
+		m.Status, m.LastError = store.Failed, sendErr.Error()
+		m.Reason = "delivery failed"
+		if !connectors.IsPermanent(sendErr) {
+			m.Reason = fmt.Sprintf("delivery failed after %d attempts", n)
+		}
+		a.Outcome, a.Error = outcome(sendErr), sendErr.Error()
+		d.Failed.add(m.Channel)
+		d.Log.Warn().Str("message", m.ID).Str("customer", m.CustomerID).Str("channel", m.Channel).Int("attempt", n).Msg("message failed")
+		d.Log.Debug().Str("message", m.ID).Err(sendErr).Msg("why the message failed")
+	default:
+		wait := max(d.Backoff(n), connectors.RetryAfter(sendErr))
+		m.Status, m.SendAt, m.LastError = store.Pending, now.Add(wait), sendErr.Error()
+		a.Outcome, a.Error = "transient", sendErr.Error()
+		d.Retried.add(m.Channel)
+		// Provider errors may quote the address; they stay below info level.
+		d.Log.Debug().Str("message", m.ID).Str("customer", m.CustomerID).Str("channel", m.Channel).Int("attempt", n).Dur("retry_in", wait).Err(sendErr).Msg("message will be retried")
+	}
+	// Recording must not be cut short by the caller going away: the send already happened.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	return d.Store.InTx(rctx, func(tx store.Tx) error { return tx.FinishAttempt(rctx, m, a) })
+}
+
+func outcome(err error) string {
+	if connectors.IsPermanent(err) {
+		return "permanent"
+	}
+	return "transient"
+}
+
+func toConnector(m *store.Message) connectors.Message {
+	return connectors.Message{
+		ID: m.ID, IdempotencyKey: m.IdempotencyKey, Channel: m.Channel, Shape: m.Shape, Category: m.Category,
+		Flow: m.FlowID, Step: m.StepID, Locale: m.Locale, To: m.To, Content: m.Content, UnsubscribeURL: m.UnsubscribeURL,
+	}
+}
+
+// Run delivers until ctx ends, polling every interval when nothing is due.
+func (d *Dispatcher) Run(ctx context.Context, interval time.Duration) error {
+	for {
+		n, err := d.RunOnce(ctx)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			d.Log.Error().Err(err).Msg("dispatch round failed; trying again")
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if n > 0 && err == nil {
+			continue
+		}
+		t := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}

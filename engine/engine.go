@@ -1,0 +1,360 @@
+// Package engine runs flows over customers' events: it applies each event to its customer,
+// moves journeys (exits, goals, waits), enters triggered flows and runs them until they pause,
+// writing messages to the outbox, all in one transaction per batch.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/afterglowhq/afterglow/dsl"
+	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/afterglowhq/afterglow/engine/clock"
+	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/afterglowhq/afterglow/event"
+	"github.com/rs/zerolog"
+)
+
+// MaxDepth cuts chains of emitted events: an event emitted at this depth is stored but starts
+// nothing, so two flows that emit each other's triggers cannot loop forever.
+const MaxDepth = 8
+
+// Options configure an engine.
+type Options struct {
+	Clock  clock.Clock
+	Logger zerolog.Logger
+	// BatchSize bounds how many customers one timer or schedule transaction handles.
+	BatchSize int
+	// Unsubscribe builds a message's unsubscribe link; nil means templates get an empty one.
+	Unsubscribe func(customerID, channel, messageID string) string
+	// History processes events for their effect on customers only: no flow is entered, no journey
+	// moves. It is for backfills of past orders, which must not send last year's thank-yous today.
+	History bool
+	// EventTime runs each event, timer and date at its own moment instead of the clock's, so that a
+	// simulation can process many moments in one transaction. Customers are independent, so only
+	// one customer's work must be in time order, and it is.
+	EventTime bool
+	// Preview renders only what a timeline shows (subjects, titles, texts), not HTML bodies or
+	// webhook payloads: for simulations, never for a store messages are delivered from.
+	Preview bool
+}
+
+// Engine runs a flow set over a store. It is safe for concurrent use; several engines (in one
+// process or many) may share one store.
+type Engine struct {
+	store store.Store
+	opts  Options
+	clock clock.Clock
+	log   zerolog.Logger
+	flows atomic.Pointer[FlowSet]
+	old   sync.Map // flow version -> *dsl.Flow, compiled from stored sources
+	Stats Counters
+}
+
+// New returns an engine running fs over st.
+func New(st store.Store, fs *FlowSet, opts Options) *Engine {
+	if opts.Clock == nil {
+		opts.Clock = clock.Wall{}
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 500
+	}
+	e := &Engine{store: st, opts: opts, clock: opts.Clock, log: opts.Logger}
+	e.flows.Store(fs)
+	return e
+}
+
+// Flows returns the flow set in use.
+func (e *Engine) Flows() *FlowSet { return e.flows.Load() }
+
+// SetFlows swaps in a new flow set. Journeys in flight keep the version they entered with.
+func (e *Engine) SetFlows(ctx context.Context, fs *FlowSet) error {
+	if err := e.SaveVersions(ctx, fs); err != nil {
+		return err
+	}
+	e.flows.Store(fs)
+	return nil
+}
+
+// SaveVersions stores the source of every flow version, so that a journey can finish on its
+// version after the file changed or the process restarted.
+func (e *Engine) SaveVersions(ctx context.Context, fs *FlowSet) error {
+	return e.store.InTx(ctx, func(tx store.Tx) error { return tx.SaveFlowVersions(ctx, fs.Versions()) })
+}
+
+// Store returns the engine's store.
+func (e *Engine) Store() store.Store { return e.store }
+
+// Now is the engine's clock.
+func (e *Engine) Now() time.Time { return e.clock.Now() }
+
+// IngestResult says what happened to a batch of events.
+type IngestResult struct {
+	Stored     int // new events stored and processed
+	Duplicates int // events dropped because their id was seen before
+}
+
+// Ingest stores and processes events in one transaction: either all of the batch is committed
+// with everything it caused, or nothing is.
+func (e *Engine) Ingest(ctx context.Context, evs []event.Event) (IngestResult, error) {
+	var res IngestResult
+	if len(evs) == 0 {
+		return res, nil
+	}
+	stored := make([]store.StoredEvent, 0, len(evs))
+	seen := make(map[[2]string]bool, len(evs))
+	for _, ev := range evs {
+		k := [2]string{ev.Subject, ev.ID}
+		if seen[k] {
+			res.Duplicates++
+			continue
+		}
+		seen[k] = true
+		stored = append(stored, store.StoredEvent{Event: ev})
+	}
+	var done *batch
+	err := e.store.InTx(ctx, func(tx store.Tx) error {
+		fresh, err := tx.InsertEvents(ctx, stored)
+		if err != nil {
+			return err
+		}
+		var todo []store.StoredEvent
+		ids := map[string]bool{}
+		for i, ev := range stored {
+			if fresh[i] {
+				todo = append(todo, ev)
+				ids[ev.Subject] = true
+			}
+		}
+		res.Stored = len(todo)
+		res.Duplicates += len(stored) - len(todo)
+		if len(todo) == 0 {
+			return nil
+		}
+		b := e.newBatch(ctx, tx)
+		cs, err := tx.LockCustomers(ctx, sortedKeys(ids), b.now)
+		if err != nil {
+			return err
+		}
+		openAt := b.now
+		for _, ev := range todo {
+			if e.opts.EventTime && ev.Time.Before(openAt) {
+				openAt = ev.Time
+			}
+		}
+		if err := b.load(cs, openAt); err != nil {
+			return err
+		}
+		// Work that came due before an event happens first: a wait_for that timed out must not see
+		// an event that arrived after its timeout, however late the timers run.
+		woken := map[string]bool{}
+		done = b
+		for i := range todo {
+			st := b.custs[todo[i].Subject]
+			at := b.now
+			if e.opts.EventTime && todo[i].Time.Before(b.now) {
+				at = todo[i].Time
+			}
+			if !e.opts.History && (e.opts.EventTime || !woken[st.c.ID]) {
+				b.wake(st, at)
+				woken[st.c.ID] = true
+			}
+			if e.opts.EventTime {
+				st.now = at
+			}
+			b.handle(st, todo[i])
+		}
+		return b.save()
+	})
+	if err != nil {
+		return IngestResult{}, err
+	}
+	if done != nil {
+		e.Stats.add(done.counts)
+	}
+	e.Stats.eventsStored.Add(int64(res.Stored))
+	e.Stats.eventsDuplicate.Add(int64(res.Duplicates))
+	return res, nil
+}
+
+// PutCustomer creates or updates a customer's attributes without running any flow (used to seed
+// scenario tests and imports). Attributes merge as a customer.updated event would.
+func (e *Engine) PutCustomer(ctx context.Context, id string, attrs map[string]any) error {
+	return e.store.InTx(ctx, func(tx store.Tx) error {
+		b := e.newBatch(ctx, tx)
+		cs, err := tx.LockCustomers(ctx, []string{id}, b.now)
+		if err != nil {
+			return err
+		}
+		if err := b.load(cs, b.now); err != nil {
+			return err
+		}
+		c := b.custs[id]
+		ev := event.Event{Type: event.CustomerUpdated, Subject: id, Time: b.now, Data: attrs}
+		applyCustomerSeed(c.c, attrs, b.now)
+		if note := applyEvent(c.c, &ev); note != "" {
+			return fmt.Errorf("customer %s: %s", id, note)
+		}
+		c.touch()
+		return b.save()
+	})
+}
+
+// Tick advances due work once: up to BatchSize customers whose timers or date triggers have come,
+// in one transaction. It returns how many customers it handled; zero means nothing was due (or
+// everything due is held by other processes).
+func (e *Engine) Tick(ctx context.Context) (int, error) {
+	n := 0
+	var done *batch
+	err := e.store.InTx(ctx, func(tx store.Tx) error {
+		b := e.newBatch(ctx, tx)
+		done = b
+		cs, err := tx.ClaimDue(ctx, b.now, e.opts.BatchSize)
+		if err != nil || len(cs) == 0 {
+			return err
+		}
+		n = len(cs)
+		if err := b.load(cs, b.now); err != nil {
+			return err
+		}
+		for _, c := range cs {
+			b.wake(b.custs[c.ID], b.now)
+		}
+		return b.save()
+	})
+	if err != nil {
+		return 0, err
+	}
+	e.Stats.add(done.counts)
+	e.Stats.customersWoken.Add(int64(n))
+	return n, nil
+}
+
+// RefreshDates recomputes date triggers for customers computed against another set of date flows
+// (after a date flow was added or edited), in batches. It returns how many it handled.
+func (e *Engine) RefreshDates(ctx context.Context) (int, error) {
+	fs := e.Flows()
+	n := 0
+	err := e.store.InTx(ctx, func(tx store.Tx) error {
+		b := e.newBatch(ctx, tx)
+		cs, err := tx.ClaimStaleDates(ctx, fs.datesVersion, e.opts.BatchSize)
+		if err != nil || len(cs) == 0 {
+			return err
+		}
+		n = len(cs)
+		if err := b.load(cs, b.now); err != nil {
+			return err
+		}
+		for _, c := range b.order {
+			c.changed = true
+		}
+		return b.save()
+	})
+	return n, err
+}
+
+// flowFor returns the flow version a journey runs on, compiling a stored older version on demand.
+func (e *Engine) flowFor(ctx context.Context, tx store.Tx, fs *FlowSet, j *store.Journey) *dsl.Flow {
+	if f := fs.versionOf(j.FlowVersion); f != nil {
+		return f
+	}
+	if f, ok := e.old.Load(j.FlowVersion); ok {
+		return f.(*dsl.Flow)
+	}
+	// Read through the transaction when it can: a store whose transaction holds its only lock
+	// (memory) cannot answer a read from outside it meanwhile.
+	var fv *store.FlowVersion
+	var err error
+	if r, ok := tx.(interface {
+		FlowVersion(context.Context, string) (*store.FlowVersion, error)
+	}); ok {
+		fv, err = r.FlowVersion(ctx, j.FlowVersion)
+	} else {
+		fv, err = e.store.FlowVersion(ctx, j.FlowVersion)
+	}
+	if err != nil {
+		e.log.Error().Str("journey", j.ID).Str("flow", j.FlowID).Str("version", j.FlowVersion).Err(err).Msg("flow version not found; the journey waits")
+		return nil
+	}
+	ws := fs.Workspace
+	var l diag.List
+	f := dsl.ParseFlow(fv.File, fv.Source, &dsl.Context{Settings: ws.Settings, Templates: ws.Templates, Customer: ws.Customer}, &l)
+	if f == nil || l.HasErrors() {
+		e.log.Error().Str("flow", j.FlowID).Str("version", j.FlowVersion).Msg("an older flow version no longer compiles against the workspace; its journeys wait")
+		return nil
+	}
+	e.old.Store(j.FlowVersion, f)
+	return f
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Counters are the engine's running totals, read by the metrics endpoint.
+type Counters struct {
+	eventsStored    atomic.Int64
+	eventsDuplicate atomic.Int64
+	customersWoken  atomic.Int64
+	byType          sync.Map // event type -> *atomic.Int64
+	journeys        sync.Map // kind NUL flow -> *atomic.Int64
+}
+
+// EventsStored is the number of events stored and processed.
+func (c *Counters) EventsStored() int64 { return c.eventsStored.Load() }
+
+// EventsDuplicate is the number of events dropped as redeliveries.
+func (c *Counters) EventsDuplicate() int64 { return c.eventsDuplicate.Load() }
+
+// ByType returns events processed by type.
+func (c *Counters) ByType() map[string]int64 {
+	out := map[string]int64{}
+	c.byType.Range(func(k, v any) bool {
+		out[k.(string)] = v.(*atomic.Int64).Load()
+		return true
+	})
+	return out
+}
+
+func (c *Counters) add(t tally) {
+	for typ, n := range t.types {
+		v, ok := c.byType.Load(typ)
+		if !ok {
+			v, _ = c.byType.LoadOrStore(typ, new(atomic.Int64))
+		}
+		v.(*atomic.Int64).Add(n)
+	}
+	for k, n := range t.journeys {
+		c.count(k[0], k[1], n)
+	}
+}
+
+func (c *Counters) count(kind, flow string, n int64) {
+	k := kind + "\x00" + flow
+	v, ok := c.journeys.Load(k)
+	if !ok {
+		v, _ = c.journeys.LoadOrStore(k, new(atomic.Int64))
+	}
+	v.(*atomic.Int64).Add(n)
+}
+
+// Journeys returns journey counts by flow and kind (entered, completed, exited, converted).
+func (c *Counters) Journeys() map[[2]string]int64 {
+	out := map[[2]string]int64{}
+	c.journeys.Range(func(k, v any) bool {
+		kind, flow, _ := strings.Cut(k.(string), "\x00")
+		out[[2]string{flow, kind}] = v.(*atomic.Int64).Load()
+		return true
+	})
+	return out
+}

@@ -1,0 +1,50 @@
+package enginetest
+
+import "testing"
+
+// Suite runs every behaviour test against stores from ns.
+func Suite(t *testing.T, ns NewStore) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, NewStore)
+	}{
+		{"send, wait and complete", testSendWaitComplete},
+		{"wait_until at a local time and weekday", testWaitUntil},
+		{"wait_for arrives or times out", testWaitForArrivesOrTimesOut},
+		{"split is stable and weighted", testSplitIsStableAndWeighted},
+		{"update and emit", testUpdateAndEmit},
+		{"emit cycles are cut at depth 8", testEmitCycleIsCut},
+		{"exit rules and exit steps", testExits},
+		{"entry rules", testEntryRules},
+		{"goals", testGoals},
+		{"holdout", testHoldout},
+		{"journeys stay on their version", testVersionsStayPinned},
+		{"an old version is read back from the store", testVersionFromStoreAfterRestart},
+		{"metrics are updated before flows look", testMetricsBeforeFlows},
+		{"duplicate events are dropped", testDuplicateEventsDropped},
+		{"date triggers", testDateTriggers},
+		{"schedules fan out in batches", testScheduleFansOutInBatches},
+		{"a cron follows the workspace time zone", testCronFollowsTheWorkspaceZone},
+		{"locale fallback", testLocaleFallback},
+		{"a render failure does not stop the journey", testRenderFailureDoesNotStopTheJourney},
+		{"contact policies", testPoliciesThroughTheEngine},
+		{"templates see exact money", testTemplatesSeeExactMoney},
+		{"held messages are cancelled when the customer leaves", testHeldMessagesAreCancelled},
+	}
+	// Every behaviour must be the same whether the clock visits each moment (as in production) or
+	// the engine runs many moments per transaction (as simulations do).
+	for _, mode := range []struct {
+		name      string
+		eventTime bool
+	}{{"moments", false}, {"event-time", true}} {
+		t.Run(mode.name, func(t *testing.T) {
+			eventTime = mode.eventTime
+			for _, tc := range tests {
+				t.Run(tc.name, func(t *testing.T) { tc.fn(t, ns) })
+			}
+		})
+	}
+}
+
+// eventTime is the mode of the suite's current pass; the suite runs its tests one at a time.
+var eventTime bool

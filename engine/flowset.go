@@ -1,0 +1,83 @@
+package engine
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/afterglowhq/afterglow/dsl"
+	"github.com/afterglowhq/afterglow/engine/store"
+	"time"
+)
+
+// FlowSet is the set of flows the engine runs, built from a loaded workspace. It never changes
+// once built: a reload builds a new one and swaps it in whole.
+type FlowSet struct {
+	Workspace    *dsl.Workspace
+	Settings     *dsl.Settings
+	Flows        []*dsl.Flow            // runnable flows (not drafts), by id
+	byID         map[string]*dsl.Flow   // current version of each flow
+	byVersion    map[string]*dsl.Flow   // every version known, current and older
+	byEvent      map[string][]*dsl.Flow // event-triggered flows by event type
+	dateFlows    []*dsl.Flow
+	schedFlows   []*dsl.Flow
+	datesVersion string
+	historyFlows []string // flows whose entry rule needs past entries
+	maxWindow    time.Duration
+}
+
+// NewFlowSet indexes a workspace's flows. Only flows without errors are in a workspace.
+func NewFlowSet(ws *dsl.Workspace) *FlowSet {
+	fs := &FlowSet{Workspace: ws, Settings: ws.Settings, byID: map[string]*dsl.Flow{}, byVersion: map[string]*dsl.Flow{}, byEvent: map[string][]*dsl.Flow{}}
+	var dateIDs []string
+	for _, f := range ws.Flows {
+		if !f.Runs() {
+			continue
+		}
+		fs.Flows = append(fs.Flows, f)
+		fs.byID[f.ID] = f
+		fs.byVersion[f.Version] = f
+		switch f.Trigger.Kind {
+		case dsl.TriggerEvent:
+			fs.byEvent[f.Trigger.Event] = append(fs.byEvent[f.Trigger.Event], f)
+		case dsl.TriggerDate:
+			fs.dateFlows = append(fs.dateFlows, f)
+			dateIDs = append(dateIDs, f.ID+"@"+f.Version)
+		case dsl.TriggerSchedule:
+			fs.schedFlows = append(fs.schedFlows, f)
+		}
+		if f.Entry.Repeat == dsl.RepeatNever || f.Entry.Repeat == dsl.RepeatAfter {
+			fs.historyFlows = append(fs.historyFlows, f.ID)
+		}
+		for _, p := range []*dsl.Policies{f.Policies, &ws.Settings.Policies} {
+			if p == nil {
+				continue
+			}
+			for _, l := range p.Frequency {
+				fs.maxWindow = max(fs.maxWindow, l.Per)
+			}
+		}
+	}
+	for _, l := range ws.Settings.Policies.Frequency {
+		fs.maxWindow = max(fs.maxWindow, l.Per)
+	}
+	sort.Strings(dateIDs)
+	fs.datesVersion = strings.Join(dateIDs, ",")
+	sort.Strings(fs.historyFlows)
+	return fs
+}
+
+// Flow returns the current version of a flow.
+func (fs *FlowSet) Flow(id string) *dsl.Flow { return fs.byID[id] }
+
+// versionOf finds the flow version a journey runs on. Versions that are no longer in the
+// workspace are kept in the store and compiled again on demand by the engine.
+func (fs *FlowSet) versionOf(v string) *dsl.Flow { return fs.byVersion[v] }
+
+// Versions lists what must be stored so that journeys can keep their version after an edit.
+func (fs *FlowSet) Versions() []store.FlowVersion {
+	var out []store.FlowVersion
+	for _, f := range fs.Flows {
+		out = append(out, store.FlowVersion{Version: f.Version, FlowID: f.ID, Source: f.Source, File: f.File})
+	}
+	return out
+}

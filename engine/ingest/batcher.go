@@ -1,0 +1,167 @@
+// Package ingest groups events from many concurrent senders into few transactions. Each HTTP
+// request waits until its events are committed (a 2xx must mean nothing is lost), but requests
+// arriving together share one commit, so throughput is not bounded by one commit per request.
+package ingest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/afterglowhq/afterglow/engine"
+	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/afterglowhq/afterglow/event"
+)
+
+// ErrClosed is returned by Submit after the batcher stopped taking events.
+var ErrClosed = errors.New("the engine is shutting down; send the events again")
+
+// Batcher is a sources.Sink that commits events in groups.
+type Batcher struct {
+	Engine   *engine.Engine
+	MaxBatch int           // events per transaction
+	MaxWait  time.Duration // how long the first request of a group waits for company
+
+	once    sync.Once
+	in      chan *request
+	mu      sync.RWMutex
+	closed  bool
+	done    chan struct{}
+	pending sync.WaitGroup
+}
+
+type request struct {
+	events []event.Event
+	done   chan error
+}
+
+func (b *Batcher) init() {
+	b.once.Do(func() {
+		if b.MaxBatch <= 0 {
+			b.MaxBatch = 1000
+		}
+		if b.MaxWait <= 0 {
+			b.MaxWait = 2 * time.Millisecond
+		}
+		b.in = make(chan *request, 1024)
+		b.done = make(chan struct{})
+	})
+}
+
+// Submit stores and processes the events, returning once they are committed.
+func (b *Batcher) Submit(ctx context.Context, evs []event.Event) error {
+	b.init()
+	if len(evs) == 0 {
+		return nil
+	}
+	b.mu.RLock()
+	if b.closed {
+		b.mu.RUnlock()
+		return ErrClosed
+	}
+	b.pending.Add(1)
+	b.mu.RUnlock()
+	r := &request{events: evs, done: make(chan error, 1)}
+	b.in <- r
+	// The request is in; it is committed or refused whatever the caller does now, and the caller
+	// learns which unless it went away.
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// CustomerOfOrder answers the webhook sources' question from the store.
+func (b *Batcher) CustomerOfOrder(ctx context.Context, source, orderID string) (string, bool, error) {
+	return b.Engine.Store().CustomerOfOrder(ctx, source, orderID)
+}
+
+// Run commits requests until Close; it returns when every accepted request is answered.
+func (b *Batcher) Run(ctx context.Context) {
+	b.init()
+	defer close(b.done)
+	for {
+		var first *request
+		select {
+		case first = <-b.in:
+		case <-ctx.Done():
+			b.drain()
+			return
+		}
+		group := []*request{first}
+		n := len(first.events)
+		timer := time.NewTimer(b.MaxWait)
+	gather:
+		for n < b.MaxBatch {
+			select {
+			case r := <-b.in:
+				group = append(group, r)
+				n += len(r.events)
+			case <-timer.C:
+				break gather
+			}
+		}
+		timer.Stop()
+		b.commit(context.WithoutCancel(ctx), group)
+	}
+}
+
+// Close stops taking events and waits until those already taken are answered.
+func (b *Batcher) Close() {
+	b.init()
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	b.pending.Wait()
+}
+
+func (b *Batcher) drain() {
+	for {
+		select {
+		case r := <-b.in:
+			b.commit(context.Background(), []*request{r})
+		default:
+			return
+		}
+	}
+}
+
+// commit ingests a group in one transaction. If the group fails, each request is tried on its own,
+// so one request's failure is not every request's.
+func (b *Batcher) commit(ctx context.Context, group []*request) {
+	var all []event.Event
+	for _, r := range group {
+		all = append(all, r.events...)
+	}
+	err := b.ingest(ctx, all)
+	if err != nil && len(group) > 1 {
+		for _, r := range group {
+			b.answer(r, b.ingest(ctx, r.events))
+		}
+		return
+	}
+	for _, r := range group {
+		b.answer(r, err)
+	}
+}
+
+func (b *Batcher) answer(r *request, err error) {
+	r.done <- err
+	b.pending.Done()
+}
+
+// ingest retries a transaction that lost a race with another process (a serialization failure or
+// a deadlock victim): nothing was committed, so trying again is safe.
+func (b *Batcher) ingest(ctx context.Context, evs []event.Event) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		if _, err = b.Engine.Ingest(ctx, evs); err == nil || !store.Retryable(err) {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+	}
+	return err
+}

@@ -1,0 +1,79 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/afterglowhq/afterglow/connectors/all"
+	"github.com/afterglowhq/afterglow/dsl"
+	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/afterglowhq/afterglow/engine"
+	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/afterglowhq/afterglow/engine/store/memstore"
+	"github.com/afterglowhq/afterglow/event"
+	"github.com/rs/zerolog"
+)
+
+func workspace(t *testing.T) *dsl.Workspace {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "flows"), 0o755)
+	os.MkdirAll(filepath.Join(dir, "templates"), 0o755)
+	os.WriteFile(filepath.Join(dir, "afterglow.yaml"), []byte("channels:\n  email: {connector: console}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "flows", "thanks.yaml"), []byte(`
+flow: thanks
+trigger: {event: order.placed}
+entry: {key: event.data.order_id}
+steps:
+  - {id: hi, send: {channel: email, category: transactional, content: {default_locale: en, locales: {en: {subject: Thanks, text: Thanks}}}}}
+`), 0o644)
+	var l diag.List
+	ws := dsl.LoadWorkspace(filepath.Join(dir, "afterglow.yaml"), nil, &l)
+	if l.HasErrors() {
+		t.Fatal(l.Items())
+	}
+	return ws
+}
+
+func TestConcurrentSubmitsAreAllCommitted(t *testing.T) {
+	st := memstore.New()
+	eng := engine.New(st, engine.NewFlowSet(workspace(t)), engine.Options{Logger: zerolog.Nop()})
+	b := &Batcher{Engine: eng, MaxBatch: 50, MaxWait: time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { b.Run(ctx); close(stopped) }()
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i := range 200 {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			ev := event.Event{SpecVersion: "1.0", ID: fmt.Sprint("e", i), Source: "t", Type: "order.placed", Subject: fmt.Sprint("c", i%20),
+				Time: time.Now(), Data: map[string]any{"order_id": fmt.Sprint(i), "total": "1.00", "currency": "PEN"}}
+			errs <- b.Submit(context.Background(), []event.Event{ev, ev})
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Each Submit returned after its commit: everything is in the store now.
+	ms, _ := st.Messages(context.Background(), store.MessageFilter{})
+	if len(ms) != 200 {
+		t.Fatalf("%d messages for 200 orders", len(ms))
+	}
+	b.Close()
+	cancel()
+	<-stopped
+	if err := b.Submit(context.Background(), []event.Event{{ID: "late"}}); err != ErrClosed {
+		t.Errorf("submit after close: %v", err)
+	}
+}

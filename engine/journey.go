@@ -1,0 +1,275 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/afterglowhq/afterglow/dsl"
+	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/afterglowhq/afterglow/event"
+)
+
+// maxStepsPerRun bounds one run of a journey. The language has no loops, so only a flow with more
+// steps than this could reach it; it guards against a bug, not a flow.
+const maxStepsPerRun = 10_000
+
+// observe shows an event to one open journey: exit rules first, then the goal, then a waiting
+// wait_for.
+func (b *batch) observe(st *custState, j *store.Journey, f *dsl.Flow, ev *event.Event) {
+	if j.Status == store.Active {
+		for _, r := range f.Exits {
+			if r.Event == "" || r.Event != ev.Type {
+				continue
+			}
+			if b.cond(r.When, b.vars(st, j, ev), st, f, "exit") {
+				b.abandon(st, j, store.Exited, "exit on "+ev.Type)
+				return
+			}
+		}
+	}
+	if g := f.Goal; g != nil && g.Event == ev.Type && j.ConvertedAt.IsZero() {
+		inWindow := g.Within == 0 && j.Status == store.Active || g.Within > 0 && st.now.Before(j.EnteredAt.Add(g.Within))
+		if inWindow && b.cond(g.When, b.vars(st, j, ev), st, f, "goal") {
+			j.ConvertedAt = st.now
+			st.mark(j)
+			if g.Exit && j.Status == store.Active {
+				b.abandon(st, j, store.Converted, "goal "+ev.Type)
+				return
+			}
+		}
+	}
+	if j.Status == store.Active && j.WaitEvent == ev.Type {
+		step := f.Index[j.StepID]
+		if step == nil || step.WaitFor == nil {
+			return
+		}
+		if !b.cond(step.WaitFor.When, b.vars(st, j, ev), st, f, step.ID) {
+			return
+		}
+		evc := *ev
+		b.output(j, step.ID, store.StepOutput{Event: &evc})
+		j.WaitEvent, j.WakeAt = "", time.Time{}
+		b.run(st, j, f, step.Next)
+	}
+}
+
+// conditionExit ends the journey when one of its event-less exit rules holds.
+func (b *batch) conditionExit(st *custState, j *store.Journey, f *dsl.Flow) bool {
+	for _, r := range f.Exits {
+		if r.Event != "" || r.When == nil {
+			continue
+		}
+		if b.cond(r.When, b.vars(st, j, nil), st, f, "exit") {
+			b.abandon(st, j, store.Exited, "exit condition: "+r.When.Source)
+			return true
+		}
+	}
+	return false
+}
+
+// enter starts a journey of f for the customer when the trigger's condition and the entry rule
+// allow it, and runs it until it pauses.
+func (b *batch) enter(st *custState, f *dsl.Flow, trig *event.Event, depth int, triggerID string) {
+	if !f.Enters() {
+		return
+	}
+	v := b.vars(st, nil, trig)
+	v["trigger"] = v["event"]
+	if !b.cond(f.Trigger.When, v, st, f, "trigger") {
+		return
+	}
+	key := ""
+	if f.Entry.Key != nil {
+		k, err := f.Entry.Key.Eval(v)
+		if err != nil {
+			b.e.log.Warn().Str("customer", st.c.ID).Str("flow", f.ID).Err(err).Msg("entry key failed to evaluate; not entered")
+			return
+		}
+		if k != nil {
+			key = fmt.Sprint(k)
+		}
+	}
+	id := journeyID(f.ID, st.c.ID, triggerID)
+	if st.byID[id] != nil {
+		return // this trigger already started this journey
+	}
+	prev := st.active(f.ID, key)
+	ek := [2]string{f.ID, key}
+	entry := st.entries[ek]
+	switch f.Entry.Repeat {
+	case dsl.RepeatAlways, "":
+		if prev != nil {
+			return
+		}
+	case dsl.RepeatNever:
+		if prev != nil || entry != nil {
+			return
+		}
+	case dsl.RepeatAfter:
+		if prev != nil || entry != nil && st.now.Before(entry.LastEnteredAt.Add(f.Entry.After)) {
+			return
+		}
+	case dsl.RepeatRestart:
+		if prev != nil {
+			b.abandon(st, prev, store.Exited, "restart")
+		}
+	}
+	if f.Entry.Repeat == dsl.RepeatNever || f.Entry.Repeat == dsl.RepeatAfter {
+		en := &store.Entry{CustomerID: st.c.ID, FlowID: f.ID, Key: key, LastEnteredAt: st.now}
+		st.entries[ek] = en
+		st.newEntry[ek] = en
+	}
+	j := &store.Journey{
+		ID: id, CustomerID: st.c.ID, FlowID: f.ID, FlowVersion: f.Version, Key: key, Status: store.Active,
+		EnteredAt: st.now, Depth: depth, Trigger: *trig, Outputs: map[string]store.StepOutput{},
+		Holdout: f.Holdout > 0 && fraction(f.ID, "holdout", st.c.ID) < f.Holdout,
+	}
+	if f.Goal != nil && f.Goal.Within > 0 {
+		j.GoalUntil = st.now.Add(f.Goal.Within)
+	}
+	st.add(j)
+	b.counts.journeys[[2]string{"entered", f.ID}]++
+	if len(f.Steps) == 0 {
+		b.end(st, j, store.Completed, "")
+		return
+	}
+	b.run(st, j, f, f.Steps[0])
+}
+
+// run executes steps from step on, until the journey pauses or ends.
+func (b *batch) run(st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Step) {
+	st.mark(j)
+	for n := 0; step != nil && j.Status == store.Active; n++ {
+		if n >= maxStepsPerRun {
+			b.end(st, j, store.Exited, "step limit reached")
+			return
+		}
+		if b.conditionExit(st, j, f) {
+			return
+		}
+		j.StepID = step.ID
+		switch step.Kind {
+		case dsl.KindSend:
+			b.send(st, j, f, step)
+			step = step.Next
+		case dsl.KindWait:
+			if step.Wait <= 0 {
+				step = step.Next
+				continue
+			}
+			j.WakeAt = st.now.Add(step.Wait)
+			return
+		case dsl.KindWaitUntil:
+			t := b.waitUntil(st, j, f, step)
+			if !t.After(st.now) {
+				step = step.Next
+				continue
+			}
+			j.WakeAt = t
+			return
+		case dsl.KindWaitFor:
+			j.WaitEvent = step.WaitFor.Event
+			j.WakeAt = st.now.Add(step.WaitFor.Timeout)
+			return
+		case dsl.KindIf:
+			branch := step.Else
+			if b.cond(step.If, b.vars(st, j, nil), st, f, step.ID) {
+				branch = step.Then
+			}
+			step = first(branch, step.Next)
+		case dsl.KindSplit:
+			v := pickVariant(step.Split, f.ID, step.ID, st.c.ID)
+			b.output(j, step.ID, store.StepOutput{Variant: v.Name})
+			step = first(v.Steps, step.Next)
+		case dsl.KindUpdate:
+			b.update(st, j, f, step)
+			step = step.Next
+		case dsl.KindEmit:
+			b.emit(st, j, f, step)
+			step = step.Next
+		case dsl.KindExit:
+			b.end(st, j, store.Exited, step.Exit)
+			return
+		default:
+			step = step.Next
+		}
+	}
+	if j.Status == store.Active {
+		b.end(st, j, store.Completed, "")
+	}
+}
+
+// resume continues a journey whose timer has come.
+func (b *batch) resume(st *custState, j *store.Journey, f *dsl.Flow) {
+	step := f.Index[j.StepID]
+	j.WakeAt = time.Time{}
+	st.mark(j)
+	if step == nil {
+		b.end(st, j, store.Exited, "step "+j.StepID+" is not in flow version "+j.FlowVersion)
+		return
+	}
+	if step.Kind == dsl.KindWaitFor {
+		j.WaitEvent = ""
+		b.output(j, step.ID, store.StepOutput{TimedOut: true})
+		if step.WaitFor.ExitOnTimeout {
+			b.end(st, j, store.Exited, "wait_for "+step.ID+" timed out")
+			return
+		}
+	}
+	b.run(st, j, f, step.Next)
+}
+
+// abandon ends a journey the customer left (an exit rule, a restart, its goal): what it still has
+// waiting in the outbox, held by a limit or quiet hours, must not go out any more. A journey that
+// ends by running out of steps or by its own exit step keeps what it sent.
+func (b *batch) abandon(st *custState, j *store.Journey, status, reason string) {
+	b.end(st, j, status, reason)
+	b.cancelJourney(st, j.ID)
+}
+
+// end finishes a journey. A completed journey keeps tracking its goal until the goal's window
+// closes; an exited one stops.
+func (b *batch) end(st *custState, j *store.Journey, status, reason string) {
+	j.Status, j.Reason, j.EndedAt = status, reason, st.now
+	j.WakeAt, j.WaitEvent = time.Time{}, ""
+	if status != store.Completed {
+		j.GoalUntil = time.Time{}
+	}
+	st.mark(j)
+	b.counts.journeys[[2]string{status, j.FlowID}]++
+}
+
+func (b *batch) output(j *store.Journey, stepID string, o store.StepOutput) {
+	if j.Outputs == nil {
+		j.Outputs = map[string]store.StepOutput{}
+	}
+	j.Outputs[stepID] = o
+}
+
+func first(steps []*dsl.Step, otherwise *dsl.Step) *dsl.Step {
+	if len(steps) > 0 {
+		return steps[0]
+	}
+	return otherwise
+}
+
+// pickVariant chooses a split's variant from a hash of flow, step and customer, so the customer
+// lands in the same variant however often the journey is retried.
+func pickVariant(sp *dsl.Split, flowID, stepID, customerID string) *dsl.Variant {
+	total := 0
+	for _, v := range sp.Variants {
+		total += max(v.Weight, 0)
+	}
+	if total == 0 {
+		return sp.Variants[0]
+	}
+	x := fraction(flowID, stepID, customerID) * float64(total)
+	acc := 0.0
+	for _, v := range sp.Variants {
+		acc += float64(max(v.Weight, 0))
+		if x < acc {
+			return v
+		}
+	}
+	return sp.Variants[len(sp.Variants)-1]
+}

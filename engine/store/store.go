@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned by lookups of something that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store keeps the engine's state.
+type Store interface {
+	// InTx runs fn in one transaction, committed when fn returns nil and rolled back otherwise.
+	InTx(ctx context.Context, fn func(Tx) error) error
+	Reader
+	Close()
+}
+
+// Tx is the work of one transaction. Slices of ids given to it are sorted and distinct.
+type Tx interface {
+	// InsertEvents stores the events whose (subject, id) is new, and reports which were.
+	InsertEvents(ctx context.Context, evs []StoredEvent) (fresh []bool, err error)
+
+	// LockCustomers locks the customers, creating those that do not exist (with New set),
+	// waiting for other transactions that hold them. Returned in id order.
+	LockCustomers(ctx context.Context, ids []string, now time.Time) ([]*Customer, error)
+	// ClaimDue locks up to limit customers whose NextWakeAt has come, skipping locked ones: the
+	// earliest first (then by id), returned in id order. A claimed customer stays due until saved
+	// with another NextWakeAt.
+	ClaimDue(ctx context.Context, now time.Time, limit int) ([]*Customer, error)
+	// ClaimStaleDates locks up to limit customers whose DatesVersion is not version, skipping
+	// locked ones, taken in (DatesVersion, id) order and returned in id order.
+	ClaimStaleDates(ctx context.Context, version string, limit int) ([]*Customer, error)
+	// LockCustomersAfter locks up to limit customers with an id after the given one, in id order,
+	// waiting for other holders (ids in order, as event processing takes them, cannot deadlock).
+	LockCustomersAfter(ctx context.Context, after string, limit int) (locked []*Customer, last string, err error)
+
+	// OpenJourneys returns the customers' journeys that are active or whose goal can still be
+	// reached, ordered by customer, entry time and id.
+	OpenJourneys(ctx context.Context, customerIDs []string, now time.Time) ([]*Journey, error)
+	// Entries returns the customers' entry records for the given flows.
+	Entries(ctx context.Context, customerIDs, flowIDs []string) ([]*Entry, error)
+
+	SaveCustomers(ctx context.Context, cs []*Customer) error
+	SaveJourneys(ctx context.Context, js []*Journey) error
+	SaveEntries(ctx context.Context, es []*Entry) error
+	// InsertMessages writes new messages; one whose id exists is left as it is.
+	InsertMessages(ctx context.Context, ms []*Message) error
+	// CancelPending marks as skipped, with the reason, a customer's messages that have not left:
+	// pending ones (not those a dispatcher holds) due after c.After, of the journeys named, and
+	// marketing ones on the channels named. It returns the messages it cancelled.
+	CancelPending(ctx context.Context, c Cancel) ([]*Message, error)
+
+	// LockSchedule locks a schedule's state, creating it; nil when another transaction holds it.
+	LockSchedule(ctx context.Context, flowID string) (*Schedule, error)
+	// SaveSchedule writes the state of a schedule the transaction locked with LockSchedule.
+	SaveSchedule(ctx context.Context, s *Schedule) error
+	SaveFlowVersions(ctx context.Context, vs []FlowVersion) error
+
+	// ClaimMessages leases up to limit messages that are due (pending with SendAt passed, or
+	// sending with an expired lease), skipping those other dispatchers hold, and marks them sending.
+	// They are taken and returned by SendAt, then id. (A sending message's SendAt has passed: it
+	// was due when it was leased.)
+	ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*Message, error)
+	// FinishAttempt records an attempt and the message's new state (status, attempts, next SendAt,
+	// provider id, error). The attempt's MessageID and CustomerID are the message's; an attempt
+	// whose number N was already recorded for the message is not recorded again.
+	FinishAttempt(ctx context.Context, m *Message, a Attempt) error
+}
+
+// Reader answers questions outside the engine's transactions: reports, tests, metrics.
+type Reader interface {
+	Customer(ctx context.Context, id string) (*Customer, error)
+	Journeys(ctx context.Context, f JourneyFilter) ([]*Journey, error)
+	Messages(ctx context.Context, f MessageFilter) ([]*Message, error)
+	Attempts(ctx context.Context, messageID string) ([]Attempt, error)
+	FlowVersion(ctx context.Context, version string) (*FlowVersion, error)
+	Event(ctx context.Context, customerID, id string) (*StoredEvent, error)
+	Schedules(ctx context.Context) ([]Schedule, error)
+	// NextWake is the earliest NextWakeAt of any customer.
+	NextWake(ctx context.Context) (time.Time, bool, error)
+	Stats(ctx context.Context, now time.Time) (*Stats, error)
+	// CustomerOfOrder returns the subject of the order.placed event with this source and
+	// data.order_id (the earliest by time, then customer id, should there be several), and
+	// found=false when there is none. Webhook sources use it for notices that do not name the
+	// customer (sources.OrderCustomers).
+	CustomerOfOrder(ctx context.Context, source, orderID string) (customerID string, found bool, err error)
+}
+
+// Journeys are listed by customer, entry time and id; messages by SendAt and id.
+
+// JourneyFilter selects journeys; empty fields match all.
+type JourneyFilter struct {
+	CustomerID string
+	FlowID     string
+	Status     string
+}
+
+// MessageFilter selects messages; empty fields match all.
+type MessageFilter struct {
+	CustomerID string
+	FlowID     string
+	Status     string
+}
+
+// Stats are the figures the metrics endpoint reports.
+type Stats struct {
+	Events           int64
+	ActiveJourneys   map[string]int64    // by flow
+	Messages         map[[2]string]int64 // by channel and status
+	OldestDueTimer   time.Time           // zero when nothing is due
+	OldestDueMessage time.Time
+}

@@ -1,0 +1,195 @@
+// Package event defines the canonical event envelope (CloudEvents 1.0 in JSON) that every source
+// produces and the engine consumes.
+package event
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// SpecVersion is the only CloudEvents version accepted.
+const SpecVersion = "1.0"
+
+// Event is one fact about one customer. Data keeps JSON numbers as json.Number so that money
+// stays an exact decimal and ids larger than 2^53 survive.
+type Event struct {
+	SpecVersion     string         `json:"specversion"`
+	ID              string         `json:"id"`
+	Source          string         `json:"source"`
+	Type            string         `json:"type"`
+	Subject         string         `json:"subject"`
+	Time            time.Time      `json:"time"`
+	DataContentType string         `json:"datacontenttype,omitempty"`
+	Data            map[string]any `json:"data,omitempty"`
+}
+
+// Canonical types (DESIGN 6). Shops may send other types too; flows can react to any of them.
+const (
+	CustomerCreated = "customer.created"
+	CustomerUpdated = "customer.updated"
+	ConsentUpdated  = "consent.updated"
+	OrderPlaced     = "order.placed"
+	OrderFulfilled  = "order.fulfilled"
+	OrderDelivered  = "order.delivered"
+	OrderCancelled  = "order.cancelled"
+	OrderRefunded   = "order.refunded"
+	CheckoutStarted = "checkout.started"
+	ReviewSubmitted = "review.submitted"
+	SurveyAnswered  = "survey.answered"
+)
+
+// CanonicalTypes lists the types of DESIGN 6, for suggestions and documentation.
+var CanonicalTypes = []string{
+	CustomerCreated, CustomerUpdated, ConsentUpdated, OrderPlaced, OrderFulfilled, OrderDelivered,
+	OrderCancelled, OrderRefunded, CheckoutStarted, ReviewSubmitted, SurveyAnswered,
+}
+
+// TypePattern is what an event type looks like: dot-separated lowercase words.
+var TypePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$`)
+
+// Problem is one thing wrong with an event, located by a JSON-pointer-like field path.
+type Problem struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+func (p Problem) Error() string { return p.Field + ": " + p.Message }
+
+// Decode reads one event from JSON, keeping numbers exact.
+func Decode(b []byte) (Event, error) {
+	var e Event
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber()
+	if err := d.Decode(&e); err != nil {
+		return e, fmt.Errorf("not a JSON CloudEvent: %w", err)
+	}
+	if d.More() {
+		return e, fmt.Errorf("not a JSON CloudEvent: trailing data after the object")
+	}
+	return e, nil
+}
+
+// DecodeBatch reads a JSON array of events (application/cloudevents-batch+json).
+func DecodeBatch(b []byte) ([]Event, error) {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return nil, fmt.Errorf("not a JSON array of CloudEvents: %w", err)
+	}
+	out := make([]Event, 0, len(raw))
+	for i, r := range raw {
+		e, err := Decode(r)
+		if err != nil {
+			return nil, fmt.Errorf("event %d: %w", i, err)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// Validate reports every problem with the envelope and with the data of canonical types.
+func (e *Event) Validate() []Problem {
+	var ps []Problem
+	add := func(f, m string, a ...any) { ps = append(ps, Problem{f, fmt.Sprintf(m, a...)}) }
+	if e.SpecVersion != SpecVersion {
+		add("specversion", "must be %q, got %q", SpecVersion, e.SpecVersion)
+	}
+	if e.ID == "" {
+		add("id", "is required: a unique id per event, so that a redelivery is dropped")
+	}
+	if e.Source == "" {
+		add("source", "is required (for example \"shop\" or \"shopify/my-shop\")")
+	}
+	if e.Type == "" {
+		add("type", "is required (for example %q)", OrderPlaced)
+	} else if !TypePattern.MatchString(e.Type) {
+		add("type", "%q is not an event type: use dot-separated lowercase words like %q", e.Type, OrderPlaced)
+	}
+	if e.Subject == "" {
+		add("subject", "is required: the customer id")
+	}
+	if e.Time.IsZero() {
+		add("time", "is required: an RFC 3339 timestamp")
+	}
+	for field, v := range map[string]string{"id": e.ID, "source": e.Source, "subject": e.Subject} {
+		if strings.ContainsRune(v, 0) || !utf8.ValidString(v) {
+			add(field, "holds a NUL character or invalid UTF-8, which no database column can keep")
+		}
+	}
+	for _, p := range checkData(e.Type, e.Data) {
+		p.Field = "data." + p.Field
+		ps = append(ps, p)
+	}
+	return ps
+}
+
+func checkData(typ string, data map[string]any) []Problem {
+	var ps []Problem
+	need := func(field string, kind func(any) bool, what string) {
+		v, ok := data[field]
+		if !ok || v == nil {
+			ps = append(ps, Problem{field, "is required for " + typ + " (" + what + ")"})
+			return
+		}
+		if !kind(v) {
+			ps = append(ps, Problem{field, fmt.Sprintf("must be %s, got %s", what, describe(v))})
+		}
+	}
+	switch typ {
+	case OrderPlaced:
+		need("order_id", isID, "a string id")
+		need("total", IsDecimal, "a decimal amount")
+		need("currency", isString, "an ISO 4217 code")
+		if items, ok := data["items"]; ok && items != nil {
+			if _, ok := items.([]any); !ok {
+				ps = append(ps, Problem{"items", "must be a list of {sku, product_id, name, quantity, price}"})
+			}
+		}
+	case OrderFulfilled, OrderDelivered, OrderCancelled:
+		need("order_id", isID, "a string id")
+	case OrderRefunded:
+		need("order_id", isID, "a string id")
+		need("amount", IsDecimal, "a decimal amount")
+	case CheckoutStarted:
+		need("checkout_id", isID, "a string id")
+	case ConsentUpdated:
+		need("channel", isString, "a channel such as \"email\" or \"sms\"")
+		need("granted", isBool, "true or false")
+	}
+	return ps
+}
+
+func isString(v any) bool { _, ok := v.(string); return ok }
+func isBool(v any) bool   { _, ok := v.(bool); return ok }
+
+// isID accepts strings; a bare JSON integer is tolerated because many shops send numeric ids.
+func isID(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return x != ""
+	case json.Number:
+		_, err := x.Int64()
+		return err == nil
+	}
+	return false
+}
+
+func describe(v any) string {
+	switch v.(type) {
+	case string:
+		return "a string"
+	case json.Number, float64, int, int64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return fmt.Sprintf("%T", v)
+}

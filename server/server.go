@@ -1,0 +1,328 @@
+// Package server is `afterglow run`: it takes events over HTTP (its own API and Shopify and
+// WooCommerce webhooks), processes them, runs timers and schedules, delivers the outbox, serves
+// health, readiness, metrics and unsubscribe links, and reloads the workspace when marketers'
+// changes land. Any number of servers may share one database.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/afterglowhq/afterglow/connectors"
+	"github.com/afterglowhq/afterglow/dsl"
+	"github.com/afterglowhq/afterglow/engine"
+	"github.com/afterglowhq/afterglow/engine/dispatch"
+	"github.com/afterglowhq/afterglow/engine/ingest"
+	"github.com/afterglowhq/afterglow/engine/reload"
+	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/afterglowhq/afterglow/engine/unsubscribe"
+	"github.com/afterglowhq/afterglow/event"
+	"github.com/afterglowhq/afterglow/sources"
+	"github.com/afterglowhq/afterglow/sources/httpapi"
+	"github.com/afterglowhq/afterglow/sources/shopify"
+	"github.com/afterglowhq/afterglow/sources/woocommerce"
+	"github.com/rs/zerolog"
+)
+
+// Options configure a server.
+type Options struct {
+	SettingsFile string
+	Log          zerolog.Logger
+	// OpenStore connects to the database named in the settings and checks its schema.
+	OpenStore func(ctx context.Context, url string) (store.Store, error)
+	// Lookup reads environment variables for ${VAR} in the settings.
+	Lookup func(string) (string, bool)
+	// Intervals; zero uses the defaults.
+	TimerPoll    time.Duration
+	DispatchPoll time.Duration
+	SchedulePoll time.Duration
+}
+
+// Server is a running engine.
+type Server struct {
+	opts     Options
+	log      zerolog.Logger
+	settings *dsl.Settings // with ${VAR}s expanded
+	store    store.Store
+	eng      *engine.Engine
+	batcher  *ingest.Batcher
+	disp     *dispatch.Dispatcher
+	reloader *reload.Reloader
+	received received
+	http     *http.Server
+	listener net.Listener
+	secret   []byte
+}
+
+// New loads and checks everything a server needs, so that a misconfiguration stops it at start-up
+// with a message that says what to fix, never later.
+func New(ctx context.Context, opts Options) (*Server, error) {
+	if opts.Lookup == nil {
+		opts.Lookup = os.LookupEnv
+	}
+	ws, errs := reload.Load(opts.SettingsFile)
+	if ws == nil {
+		var b strings.Builder
+		for _, d := range errs {
+			b.WriteString("\n  " + d.String())
+		}
+		return nil, fmt.Errorf("the workspace has errors (run afterglow validate):%s", b.String())
+	}
+	set, err := ws.Settings.Expand(opts.Lookup)
+	if err != nil {
+		return nil, err
+	}
+	dbURL := set.Database
+	if dbURL == "" {
+		dbURL, _ = opts.Lookup("DATABASE_URL")
+	}
+	if dbURL == "" {
+		return nil, fmt.Errorf("no database: set `database:` in %s or the DATABASE_URL environment variable", opts.SettingsFile)
+	}
+	st, err := opts.OpenStore(ctx, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: opts, log: opts.Log, settings: set, store: st}
+	if s.opts.TimerPoll <= 0 {
+		s.opts.TimerPoll = 500 * time.Millisecond
+	}
+	if s.opts.DispatchPoll <= 0 {
+		s.opts.DispatchPoll = 500 * time.Millisecond
+	}
+	if s.opts.SchedulePoll <= 0 {
+		s.opts.SchedulePoll = 5 * time.Second
+	}
+	if set.Secret != "" {
+		s.secret = []byte(set.Secret)
+	}
+	publicURL := set.PublicURL
+	if publicURL == "" {
+		publicURL = "http://" + set.Listen
+	}
+	eo := engine.Options{Logger: s.log}
+	if s.secret != nil {
+		eo.Unsubscribe = func(customerID, channel, messageID string) string {
+			return unsubscribe.URL(publicURL, s.secret, unsubscribe.Token{CustomerID: customerID, Channel: channel, MessageID: messageID})
+		}
+	} else {
+		s.log.Warn().Msg("no `secret` in the settings: messages carry no unsubscribe link")
+	}
+	s.eng = engine.New(st, engine.NewFlowSet(expanded(ws, set)), eo)
+	if err := s.eng.SaveVersions(ctx, s.eng.Flows()); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("storing flow versions: %w", err)
+	}
+	chans, err := dispatch.Build(set, connectors.Options{Logger: s.log, Out: os.Stdout, HTTPClient: &http.Client{Timeout: 30 * time.Second}})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.disp = &dispatch.Dispatcher{Store: st, Channels: chans, Log: s.log,
+		Concurrency: set.Delivery.Concurrency, MaxAttempts: set.Delivery.MaxAttempts, Lease: set.Delivery.Lease}
+	s.batcher = &ingest.Batcher{Engine: s.eng}
+	channels := strings.Join(set.ChannelNames(), ",")
+	s.reloader = &reload.Reloader{SettingsFile: opts.SettingsFile, Log: s.log, Apply: func(ws *dsl.Workspace) error {
+		// Connectors are built at start-up from the settings; a changed set of channels needs a restart.
+		if got := strings.Join(ws.Settings.ChannelNames(), ","); got != channels {
+			return fmt.Errorf("the channels changed (%s, was %s): restart afterglow run to apply settings changes", got, channels)
+		}
+		set, err := ws.Settings.Expand(opts.Lookup)
+		if err != nil {
+			return err
+		}
+		return s.eng.SetFlows(context.Background(), engine.NewFlowSet(expanded(ws, set)))
+	}}
+	if err := s.reloader.Reload(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	mux, err := s.routes()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute,
+		ErrorLog: nil}
+	s.listener, err = net.Listen("tcp", set.Listen)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("listen on %s: %w", set.Listen, err)
+	}
+	return s, nil
+}
+
+// expanded is ws with the settings whose ${VAR}s are resolved. The engine reads the time zone
+// from them (quiet hours, date triggers); the raw settings keep `timezone: ${SHOP_TZ}` as UTC.
+func expanded(ws *dsl.Workspace, set *dsl.Settings) *dsl.Workspace {
+	w := *ws
+	w.Settings = set
+	return &w
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.listener.Addr().String() }
+
+// Engine is the server's engine.
+func (s *Server) Engine() *engine.Engine { return s.eng }
+
+// counting wraps the sink to count what each source hands over.
+type counting struct {
+	s      *Server
+	source string
+}
+
+func (c counting) Submit(ctx context.Context, evs []event.Event) error {
+	for _, e := range evs {
+		c.s.received.add(c.source, e.Type)
+	}
+	return c.s.batcher.Submit(ctx, evs)
+}
+
+func (c counting) CustomerOfOrder(ctx context.Context, source, orderID string) (string, bool, error) {
+	return c.s.batcher.CustomerOfOrder(ctx, source, orderID)
+}
+
+func (s *Server) routes() (*http.ServeMux, error) {
+	mux := http.NewServeMux()
+	src := s.settings.Sources
+	if src.HTTP {
+		h, err := httpapi.New(counting{s, "http"}, httpapi.Config{Token: src.HTTPToken, Logger: s.log})
+		if err != nil {
+			return nil, fmt.Errorf("sources.http: %w", err)
+		}
+		mux.Handle("POST "+httpapi.Path, h)
+	}
+	if src.Shopify {
+		h, err := shopify.New(counting{s, "shopify"}, shopify.Config{Secret: src.ShopifySecret, PreviousSecret: src.ShopifyPreviousSecret, Logger: s.log})
+		if err != nil {
+			return nil, fmt.Errorf("sources.shopify: %w", err)
+		}
+		mux.Handle("POST /webhooks/shopify", h)
+	}
+	if src.Woo {
+		h, err := woocommerce.New(counting{s, "woocommerce"}, woocommerce.Config{Secret: src.WooSecret, Logger: s.log})
+		if err != nil {
+			return nil, fmt.Errorf("sources.woocommerce: %w", err)
+		}
+		mux.Handle("POST /webhooks/woocommerce", h)
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.HandleFunc("GET /metrics", s.metrics)
+	mux.HandleFunc("GET /u/{token}", s.unsubscribePage)
+	mux.HandleFunc("POST /u/{token}", s.unsubscribe)
+	return mux, nil
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	var problems []string
+	if _, _, err := s.store.NextWake(ctx); err != nil {
+		problems = append(problems, "database unreachable: "+err.Error())
+	}
+	if len(s.eng.Flows().Flows) == 0 && s.reloader.Status().Successes == 0 {
+		problems = append(problems, "no flows loaded")
+	}
+	if len(problems) > 0 {
+		sources.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "problems": problems})
+		return
+	}
+	sources.WriteJSON(w, http.StatusOK, map[string]any{"ready": true, "flows": len(s.eng.Flows().Flows)})
+}
+
+// Run serves and works until ctx ends (SIGTERM or SIGINT), then drains: it stops taking requests,
+// commits what it took, finishes the sends under way, and returns.
+func (s *Server) Run(ctx context.Context, hup <-chan struct{}) error {
+	work, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	batcherCtx, stopBatcher := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	goWork := func(f func()) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+	}
+	batcherDone := make(chan struct{})
+	go func() { s.batcher.Run(batcherCtx); close(batcherDone) }()
+	goWork(func() { s.timers(work) })
+	goWork(func() { s.schedules(work) })
+	goWork(func() { _ = s.disp.Run(work, s.opts.DispatchPoll) })
+	goWork(func() {
+		if err := s.reloader.Watch(work, hup); err != nil {
+			s.log.Error().Err(err).Msg("hot reload is off")
+		}
+	})
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- s.http.Serve(s.listener) }()
+	s.log.Info().Str("listen", s.Addr()).Int("flows", len(s.eng.Flows().Flows)).Msg("afterglow is running")
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-serveErr:
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+	}
+	s.log.Info().Msg("shutting down: no new requests; finishing the work in hand")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = s.http.Shutdown(shutdownCtx) // waits for handlers, which wait for their commits
+	s.batcher.Close()
+	stopBatcher()
+	<-batcherDone
+	stopWork()
+	wg.Wait()
+	s.store.Close()
+	s.log.Info().Msg("stopped")
+	return err
+}
+
+// timers advances due journeys, as fast as there are any, else every poll interval.
+func (s *Server) timers(ctx context.Context) {
+	for ctx.Err() == nil {
+		n, err := s.eng.Tick(ctx)
+		if err != nil && !store.Retryable(err) && ctx.Err() == nil {
+			s.log.Error().Err(err).Msg("advancing due journeys failed; trying again")
+		}
+		if n > 0 {
+			continue
+		}
+		sleep(ctx, s.opts.TimerPoll)
+	}
+}
+
+// schedules fans out schedule triggers and keeps date triggers up to date with the flows.
+func (s *Server) schedules(ctx context.Context) {
+	for ctx.Err() == nil {
+		if _, err := s.eng.RunSchedules(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error().Err(err).Msg("running schedules failed; trying again")
+		}
+		for ctx.Err() == nil {
+			n, err := s.eng.RefreshDates(ctx)
+			if err != nil || n == 0 {
+				break
+			}
+		}
+		sleep(ctx, s.opts.SchedulePoll)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

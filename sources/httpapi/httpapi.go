@@ -1,0 +1,129 @@
+// Package httpapi is the canonical event source: POST /v1/events takes CloudEvents in JSON, one or a
+// batch, checks every one of them and hands the batch to the sink whole or not at all.
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/rs/zerolog"
+
+	"github.com/afterglowhq/afterglow/sources"
+)
+
+// Path is where the handler is usually mounted.
+const Path = "/v1/events"
+
+// Content types of the CloudEvents JSON format: structured mode (one event) and batched mode.
+const (
+	ContentTypeEvent = "application/cloudevents+json"
+	ContentTypeBatch = "application/cloudevents-batch+json"
+	ContentTypeJSON  = "application/json"
+)
+
+// Config is the source's settings (afterglow.yaml, sources.http).
+type Config struct {
+	// Token is the bearer token every request must carry.
+	Token string
+	// AllowNoToken lets New build a handler without a token, which then accepts anyone. It exists
+	// for local development; never set it on a server others can reach.
+	AllowNoToken bool
+	// MaxBody is the largest body accepted, in bytes; 0 means sources.DefaultMaxBody.
+	MaxBody int64
+	// Logger receives one line per refused or failed request; the zero Logger discards.
+	Logger zerolog.Logger
+}
+
+// Handler serves POST /v1/events.
+type Handler struct {
+	sink    sources.Sink
+	token   string
+	maxBody int64
+	log     zerolog.Logger
+}
+
+// New returns the handler. It refuses an empty token unless cfg.AllowNoToken says so, because an
+// open ingest endpoint lets anyone trigger messages to any customer.
+func New(sink sources.Sink, cfg Config) (*Handler, error) {
+	if sink == nil {
+		return nil, errors.New("httpapi: no sink to hand events to")
+	}
+	if cfg.Token == "" && !cfg.AllowNoToken {
+		return nil, errors.New("httpapi: no token configured: set sources.http.token (for example token: ${INGEST_TOKEN}); " +
+			"an endpoint without a token would let anyone send events")
+	}
+	if cfg.MaxBody < 0 {
+		return nil, fmt.Errorf("httpapi: max body %d is negative", cfg.MaxBody)
+	}
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = sources.DefaultMaxBody
+	}
+	return &Handler{sink: sink, token: cfg.Token, maxBody: cfg.MaxBody, log: cfg.Logger}, nil
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		sources.MethodNotAllowed(w)
+		return
+	}
+	if msg, ok := h.authorize(r); !ok {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="afterglow"`)
+		sources.WriteError(w, http.StatusUnauthorized, msg)
+		return
+	}
+	batch, err := batchMode(r.Header.Get("Content-Type"))
+	if err != nil {
+		sources.WriteError(w, http.StatusUnsupportedMediaType, err.Error())
+		return
+	}
+	body, err := sources.ReadBody(r, h.maxBody)
+	if err != nil {
+		sources.BodyError(w, err)
+		return
+	}
+	events, problems, err := decode(body, batch)
+	if err != nil {
+		sources.WriteError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	if len(problems) > 0 {
+		h.log.Info().Int("events", len(events)).Int("problems", len(problems)).Msg("refused a batch of events with problems")
+		sources.WriteProblems(w, http.StatusBadRequest, fmt.Sprintf("%d problem(s) found; nothing was accepted: fix them and resend the whole request", len(problems)), problems)
+		return
+	}
+	sources.SubmitAndAnswer(w, r, h.sink, events, http.StatusAccepted, h.log)
+}
+
+func (h *Handler) authorize(r *http.Request) (string, bool) {
+	if h.token == "" {
+		return "", true
+	}
+	scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		return "missing bearer token: send the header Authorization: Bearer <token>", false
+	}
+	if !sources.EqualTokens(strings.TrimSpace(token), h.token) {
+		return "wrong bearer token: use the token set in sources.http.token", false
+	}
+	return "", true
+}
+
+// batchMode tells a batch (an array of events) from a single event by the content type.
+func batchMode(contentType string) (bool, error) {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if contentType == "" || err != nil {
+		return false, fmt.Errorf("content type %q is not accepted: send %s (one event), %s (one event) or %s (an array of events)",
+			contentType, ContentTypeEvent, ContentTypeJSON, ContentTypeBatch)
+	}
+	switch mt {
+	case ContentTypeEvent, ContentTypeJSON:
+		return false, nil
+	case ContentTypeBatch:
+		return true, nil
+	}
+	return false, fmt.Errorf("content type %q is not accepted: send %s (one event), %s (one event) or %s (an array of events)",
+		mt, ContentTypeEvent, ContentTypeJSON, ContentTypeBatch)
+}
