@@ -39,10 +39,10 @@ channels:
 // customer must end exactly where its own events say, every message must be delivered exactly
 // once, and no transaction may deadlock.
 //
-//	AFTERGLOW_CHAOS_CUSTOMERS=3000 go test -race ./engine/chaostest -run ConcurrentEngines -v
+//	AFTERGLOW_CHAOS_CUSTOMERS=10000 go test -race ./engine/chaostest -run ConcurrentEngines -v
 func TestConcurrentEngines(t *testing.T) {
 	url := reachable(t)
-	customers := envInt("AFTERGLOW_CHAOS_CUSTOMERS", 3000)
+	customers := envInt("AFTERGLOW_CHAOS_CUSTOMERS", 2000)
 	if testing.Short() {
 		customers = min(customers, 500)
 	}

@@ -33,8 +33,8 @@ import (
 //	go test ./engine/chaostest -run CrashRestart -v
 func TestCrashRestart(t *testing.T) {
 	url := reachable(t)
-	customers := envInt("AFTERGLOW_CHAOS_CRASH_CUSTOMERS", 600)
-	kills := envInt("AFTERGLOW_CHAOS_KILLS", 12)
+	customers := envInt("AFTERGLOW_CHAOS_CRASH_CUSTOMERS", 400)
+	kills := envInt("AFTERGLOW_CHAOS_KILLS", 10)
 	if testing.Short() {
 		customers = min(customers, 200)
 	}
