@@ -201,3 +201,13 @@ func RetryAfter(err error) time.Duration {
 	}
 	return 0
 }
+
+// NewHTTPClient is the client providers are called with. The standard transport keeps two idle
+// connections per host, so a dispatcher with dozens of sends in flight to one API would open a
+// new TCP and TLS connection for most of them; this one keeps as many as are in flight.
+func NewHTTPClient(timeout time.Duration, inFlight int) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = max(inFlight, 2)
+	t.MaxIdleConns = max(t.MaxIdleConns, 4*inFlight)
+	return &http.Client{Timeout: timeout, Transport: t}
+}

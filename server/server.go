@@ -120,7 +120,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("storing flow versions: %w", err)
 	}
-	chans, err := dispatch.Build(set, connectors.Options{Logger: s.log, Out: os.Stdout, HTTPClient: &http.Client{Timeout: 30 * time.Second}})
+	chans, err := dispatch.Build(set, connectors.Options{Logger: s.log, Out: os.Stdout, HTTPClient: connectors.NewHTTPClient(30*time.Second, max(set.Delivery.Concurrency, 16))})
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -132,6 +132,9 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	sem := make(chan struct{}, d.Concurrency)
+	recs := make(chan finished, d.Concurrency)
+	recorded := make(chan error, 1)
+	go func() { recorded <- d.record(ctx, recs) }()
 	var wg sync.WaitGroup
 	var firstErr error
 	var errMu sync.Mutex
@@ -140,7 +143,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 		wg.Add(1)
 		go func(m *store.Message) {
 			defer func() { <-sem; wg.Done() }()
-			if err := d.deliver(ctx, m, leaseEnd); err != nil {
+			if err := d.deliver(ctx, m, leaseEnd, recs); err != nil {
 				errMu.Lock()
 				if firstErr == nil {
 					firstErr = err
@@ -150,16 +153,76 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 		}(m)
 	}
 	wg.Wait()
+	close(recs)
+	if err := <-recorded; firstErr == nil {
+		firstErr = err
+	}
 	return len(ms), firstErr
 }
 
-// deliver sends one leased message and records the attempt. An error means the attempt could not
-// be recorded; the lease then expires and the message is tried again.
+// finished is an attempt made and not yet recorded.
+type finished struct {
+	m *store.Message
+	a store.Attempt
+}
+
+// record writes attempts as they finish, all those waiting in one transaction: one commit per
+// attempt would bound a dispatcher by the database's commit rate, and waiting for a fuller group
+// would widen the moment in which a dead process forgets a send it made. A group that cannot be
+// recorded is tried one attempt at a time, so that one bad row does not send the others twice.
+func (d *Dispatcher) record(ctx context.Context, in <-chan finished) error {
+	var firstErr error
+	for f := range in {
+		group := []finished{f}
+	gather:
+		for len(group) < 256 {
+			select {
+			case g, ok := <-in:
+				if !ok {
+					break gather
+				}
+				group = append(group, g)
+			default:
+				break gather
+			}
+		}
+		err := d.save(ctx, group)
+		if err != nil && len(group) > 1 {
+			err = nil
+			for _, f := range group {
+				if e := d.save(ctx, []finished{f}); e != nil && err == nil {
+					err = e
+				}
+			}
+		}
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	return firstErr
+}
+
+func (d *Dispatcher) save(ctx context.Context, group []finished) error {
+	// Recording must not be cut short by the caller going away: the sends already happened.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	return d.Store.InTx(rctx, func(tx store.Tx) error {
+		for _, f := range group {
+			if err := tx.FinishAttempt(rctx, f.m, f.a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// deliver sends one leased message and hands the attempt to the recorder. If the attempt cannot
+// be recorded, the lease expires and the message is tried again.
 //
 // A message whose lease could end before its send does is left alone: once the lease ends another
 // dispatcher may claim it, and both would send it. Messages wait here for a free slot and for the
 // rate limit, so with a slow provider the last of a batch can reach this point late.
-func (d *Dispatcher) deliver(ctx context.Context, m *store.Message, leaseEnd time.Time) error {
+func (d *Dispatcher) deliver(ctx context.Context, m *store.Message, leaseEnd time.Time, recs chan<- finished) error {
 	ch := d.Channels[m.Channel]
 	n := m.Attempts + 1
 	var res connectors.Result
@@ -207,10 +270,8 @@ func (d *Dispatcher) deliver(ctx context.Context, m *store.Message, leaseEnd tim
 		// Provider errors may quote the address; they stay below info level.
 		d.Log.Debug().Str("message", m.ID).Str("customer", m.CustomerID).Str("channel", m.Channel).Int("attempt", n).Dur("retry_in", wait).Err(sendErr).Msg("message will be retried")
 	}
-	// Recording must not be cut short by the caller going away: the send already happened.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	return d.Store.InTx(rctx, func(tx store.Tx) error { return tx.FinishAttempt(rctx, m, a) })
+	recs <- finished{m, a}
+	return nil
 }
 
 func outcome(err error) string {

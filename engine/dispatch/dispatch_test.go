@@ -262,3 +262,30 @@ func TestNoSendOutlivesItsLease(t *testing.T) {
 		}
 	}
 }
+
+// Attempts are recorded in groups; a group holding one attempt that cannot be recorded (its
+// message is gone) still records the others, so they are not sent again when their leases end.
+func TestRecordingGroupSurvivesOneBadAttempt(t *testing.T) {
+	st := memstore.New()
+	s := newSink(t)
+	d, _ := setup(t, st, s.server.URL, 3)
+	d.defaults()
+	ctx := context.Background()
+	in := make(chan finished, 4)
+	ghost := &store.Message{ID: "ghost", CustomerID: "cz", Channel: "crm", Status: store.Sent}
+	in <- finished{message(t, st, "ma"), store.Attempt{MessageID: "ma", CustomerID: "ca", N: 1, At: t0, Outcome: "sent"}}
+	in <- finished{ghost, store.Attempt{MessageID: "ghost", CustomerID: "cz", N: 1, At: t0, Outcome: "sent"}}
+	in <- finished{message(t, st, "mc"), store.Attempt{MessageID: "mc", CustomerID: "cc", N: 1, At: t0, Outcome: "sent"}}
+	close(in)
+	if err := d.record(ctx, in); err == nil {
+		t.Error("recording an attempt of a message the outbox never had reported no error")
+	}
+	for _, id := range []string{"ma", "mc"} {
+		if as, _ := st.Attempts(ctx, id); len(as) != 1 || as[0].Outcome != "sent" {
+			t.Errorf("attempts of %s: %+v, want the one sent attempt", id, as)
+		}
+	}
+	if as, _ := st.Attempts(ctx, "mb"); len(as) != 0 {
+		t.Errorf("attempts of mb, never sent: %+v", as)
+	}
+}

@@ -1206,6 +1206,21 @@ func testFinishAttempt(t *testing.T, st store.Store) {
 	if len(as) != 0 {
 		t.Errorf("attempts of a message never finished: %+v", as)
 	}
+	// An attempt at a message the outbox never had is an error, and leaves no trace.
+	ghost := message("a", "ghost", store.Sent, t0)
+	err = st.InTx(ctxT(t), func(tx store.Tx) error {
+		return tx.FinishAttempt(ctxT(t), ghost, store.Attempt{N: 1, At: t0, Outcome: "sent"})
+	})
+	if err == nil {
+		t.Errorf("FinishAttempt of a message never inserted succeeded")
+	}
+	as, err = st.Attempts(ctxT(t), "ghost")
+	must(t, err)
+	ms, err = st.Messages(ctxT(t), store.MessageFilter{CustomerID: "a"})
+	must(t, err)
+	if len(as) != 0 || len(ms) != 2 {
+		t.Errorf("a failed FinishAttempt left %d attempts and %d messages, want 0 and 2", len(as), len(ms))
+	}
 }
 
 // --- schedules, flow versions

@@ -7,6 +7,7 @@ import (
 	"container/heap"
 	"context"
 	"encoding/json"
+	"fmt"
 	"sort"
 	"sync"
 	"time"
@@ -408,10 +409,7 @@ func (t *tx) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit
 
 func (t *tx) FinishAttempt(ctx context.Context, m *store.Message, a store.Attempt) error {
 	if _, ok := t.s.messages[m.ID]; !ok {
-		t.s.msgOrder = append(t.s.msgOrder, m.ID)
-		n := len(t.s.msgOrder)
-		t.onUndo(func() { t.s.msgOrder = t.s.msgOrder[:n-1] })
-		t.indexMessage(m)
+		return fmt.Errorf("record attempt %d of message %s: no such message", a.N, m.ID)
 	}
 	set(t, t.s.messages, m.ID, cloneMessage(m))
 	prev := t.s.attempts[m.ID]

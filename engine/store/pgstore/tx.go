@@ -631,16 +631,26 @@ func sortMessages(ms []*store.Message) {
 }
 
 func (t *txn) FinishAttempt(ctx context.Context, m *store.Message, a store.Attempt) error {
-	r, err := newMessageRows([]*store.Message{m})
-	if err != nil {
-		return err
-	}
+	// Only what an attempt changes is written: the content, rendered once, stays where it is.
 	b := &pgx.Batch{}
-	b.Queue(messagesFrom+` ON CONFLICT (customer_id, id) DO UPDATE SET `+setExcluded(messageCols, "customer_id", "id"), r.args()...)
+	b.Queue(`UPDATE messages SET status = $3, reason = $4, send_at = $5, attempts = $6, lease_until = $7,
+		provider_id = $8, sent_at = $9, last_error = $10 WHERE customer_id = $1 AND id = $2`,
+		m.CustomerID, m.ID, m.Status, m.Reason, m.SendAt, m.Attempts, nullTime(m.LeaseUntil), m.ProviderID, nullTime(m.SentAt), m.LastError)
 	// An attempt already recorded under its number stays as it was (see store.Tx.FinishAttempt).
 	b.Queue(`INSERT INTO attempts (customer_id, message_id, n, at, outcome, provider_id, error) VALUES ($1, $2, $3, $4, $5, $6, $7)
 		ON CONFLICT DO NOTHING`, m.CustomerID, m.ID, a.N, a.At, a.Outcome, a.ProviderID, a.Error)
-	if err := t.tx.SendBatch(ctx, b).Close(); err != nil {
+	br := t.tx.SendBatch(ctx, b)
+	tag, err := br.Exec()
+	if err == nil && tag.RowsAffected() == 0 {
+		err = fmt.Errorf("no such message")
+	}
+	if err == nil {
+		_, err = br.Exec()
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("record attempt %d of message %s: %w", a.N, m.ID, err)
 	}
 	return nil
