@@ -114,7 +114,7 @@ func parseSettings(file, dir string, src []byte, l *diag.List) *Settings {
 		s.TemplateDirs = d.dirs(s.Dir, v)
 	}
 	if p, n := d.str(root, "customer_schema"); p != "" {
-		s.CustomerSchema = filepath.Join(s.Dir, p)
+		s.CustomerSchema = relativeTo(s.Dir, p)
 		if _, err := os.Stat(s.CustomerSchema); err != nil {
 			d.errorf(n, "file-missing", "customer schema %s does not exist: create it or remove customer_schema", p)
 			s.CustomerSchema = ""
@@ -173,9 +173,9 @@ func (d *decoder) dirs(base string, n *yaml.Node) []string {
 		if !yamlnode.IsScalar(it) {
 			continue
 		}
-		p := filepath.Join(base, it.Value)
+		p := relativeTo(base, it.Value)
 		if st, err := os.Stat(p); err != nil || !st.IsDir() {
-			d.errorf(it, "file-missing", "folder %s does not exist (paths are relative to afterglow.yaml)", it.Value)
+			d.errorf(it, "file-missing", "folder %s does not exist (a relative path starts from the folder of afterglow.yaml)", it.Value)
 			continue
 		}
 		out = append(out, p)
@@ -373,4 +373,13 @@ func (d *decoder) delivery(n *yaml.Node, out *Delivery) {
 			out.Lease = l
 		}
 	}
+}
+
+// relativeTo resolves a path written in afterglow.yaml: relative to the file's folder, unless it
+// is absolute.
+func relativeTo(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(dir, p)
 }

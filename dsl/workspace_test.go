@@ -132,3 +132,26 @@ func TestWalkYAMLFollowsALinkedRoot(t *testing.T) {
 		t.Fatalf("got %v, want the file under the linked folder, named through the link", got)
 	}
 }
+
+// A folder or customer schema named by an absolute path in afterglow.yaml is taken as it is, as
+// a deployment that keeps its flows in a mounted volume writes it.
+func TestSettingsAbsolutePaths(t *testing.T) {
+	shared := writeTree(t, map[string]string{
+		"lib/flows/a.yaml":          flowSrc("a"),
+		"lib/templates/thanks.yaml": testTemplate,
+		"lib/customer.schema.json":  `{"type": "object", "properties": {"tier": {"type": "string"}}}`,
+	})
+	lib := filepath.Join(shared, "lib")
+	dir := writeTree(t, map[string]string{
+		"afterglow.yaml": "flows: [" + filepath.Join(lib, "flows") + "]\ntemplates: [" + filepath.Join(lib, "templates") + "]\n" +
+			"customer_schema: " + filepath.Join(lib, "customer.schema.json") + "\nchannels:\n  email: {connector: console}\n",
+	})
+	var l diag.List
+	w := LoadWorkspace(filepath.Join(dir, "afterglow.yaml"), nil, &l)
+	if l.HasErrors() || w == nil {
+		t.Fatalf("a workspace with absolute paths does not load: %v", l.Items())
+	}
+	if len(w.Flows) != 1 || w.Declared["tier"] == nil {
+		t.Errorf("loaded %d flows and attributes %v, want flow a and the declared tier", len(w.Flows), w.Declared)
+	}
+}
