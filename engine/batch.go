@@ -14,20 +14,20 @@ import (
 // batch is the work of one transaction over a set of locked customers. Everything it changes is
 // kept in memory and written by save, in a handful of statements whatever the batch size.
 type batch struct {
-	e        *Engine
-	fs       *FlowSet
-	ctx      context.Context
-	tx       store.Tx
-	now      time.Time
-	custs    map[string]*custState
-	order    []*custState
-	emitted  []store.StoredEvent
-	messages []*store.Message
-	jvars    map[string]*journeyVars // journey id -> its variables, built once per batch
-	evVars   map[*event.Event]map[string]any
-	cancels  []store.Cancel // messages that must not leave any more
-	scratch  exprs.Vars
-	counts   tally // added to the engine's counters only once the transaction commits
+	e         *Engine
+	fs        *FlowSet
+	ctx       context.Context
+	tx        store.Tx
+	now       time.Time
+	custs     map[string]*custState
+	order     []*custState
+	emitted   []store.StoredEvent
+	messages  []*store.Message
+	jvars     map[string]*journeyVars // journey id -> its variables, built once per batch
+	evVars    map[*event.Event]map[string]any
+	cancelErr error // the first cancel the store refused
+	scratch   exprs.Vars
+	counts    tally // added to the engine's counters only once the transaction commits
 }
 
 // journeyVars are the parts of a journey's expression variables that change rarely: rebuilding
@@ -53,6 +53,18 @@ type custState struct {
 	// now is the moment this customer's work happens at. It is the clock's time, except in a
 	// simulation, where each event and each timer runs at its own moment.
 	now time.Time
+	// held says until when a journey that may have ended has a message held back in the outbox:
+	// such a journey still sees events, for its exit rules and goal. Journeys loaded for that
+	// reason count as held for the whole batch; the store's cancel knows what has left since.
+	held map[string]time.Time
+}
+
+// endOfTime marks a journey as holding a message for as long as the batch lasts.
+var endOfTime = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// holds says whether an ended journey may still have a message waiting to leave.
+func (st *custState) holds(j *store.Journey) bool {
+	return st.held[j.ID].After(st.now)
 }
 
 func (e *Engine) newBatch(ctx context.Context, tx store.Tx) *batch {
@@ -87,6 +99,12 @@ func (b *batch) load(cs []*store.Customer, openAt time.Time) error {
 		if st == nil {
 			continue
 		}
+		if !j.Open(openAt) {
+			if st.held == nil {
+				st.held = map[string]time.Time{}
+			}
+			st.held[j.ID] = endOfTime
+		}
 		st.journeys = append(st.journeys, j)
 		st.byID[j.ID] = j
 	}
@@ -106,8 +124,9 @@ func (b *batch) load(cs []*store.Customer, openAt time.Time) error {
 
 // save writes every change of the batch.
 func (b *batch) save() error {
-	if err := b.applyCancels(); err != nil {
-		return err
+	// A cancel that failed leaves the batch wrong: nothing of it may be written.
+	if b.cancelErr != nil {
+		return b.cancelErr
 	}
 	var cs []*store.Customer
 	var js []*store.Journey
@@ -251,7 +270,7 @@ func (b *batch) event(st *custState, ev store.StoredEvent) {
 	}
 	// Journeys already open see the event first; journeys it starts do not see it again.
 	for _, j := range append([]*store.Journey(nil), st.journeys...) {
-		if !j.Open(st.now) {
+		if !j.Open(st.now) && !st.holds(j) {
 			continue
 		}
 		f := b.e.flowFor(b.ctx, b.tx, b.fs, j)

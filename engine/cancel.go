@@ -50,7 +50,8 @@ func consentOf(c *store.Customer) map[string]any {
 	return out
 }
 
-// cancel applies at once to the messages this batch wrote, and is kept for the stored ones.
+// cancel applies at once, to the messages this batch wrote and to the stored ones, so that a
+// message written later in the batch finds the places the cancelled ones gave back.
 func (b *batch) cancel(st *custState, c store.Cancel) {
 	for _, m := range b.messages {
 		if m.CustomerID == c.CustomerID && m.Status == store.Pending && selects(c, m) {
@@ -58,22 +59,17 @@ func (b *batch) cancel(st *custState, c store.Cancel) {
 			releaseMark(st, m)
 		}
 	}
-	b.cancels = append(b.cancels, c)
-}
-
-// applyCancels skips the selected stored messages and gives their places back to the frequency
-// limits.
-func (b *batch) applyCancels() error {
-	for _, c := range b.cancels {
-		ms, err := b.tx.CancelPending(b.ctx, c)
-		if err != nil {
-			return err
-		}
-		for _, m := range ms {
-			releaseMark(b.custs[c.CustomerID], m)
-		}
+	if b.cancelErr != nil {
+		return
 	}
-	return nil
+	ms, err := b.tx.CancelPending(b.ctx, c)
+	if err != nil {
+		b.cancelErr = err
+		return
+	}
+	for _, m := range ms {
+		releaseMark(st, m)
+	}
 }
 
 func selects(c store.Cancel, m *store.Message) bool {

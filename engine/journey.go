@@ -14,27 +14,37 @@ import (
 const maxStepsPerRun = 10_000
 
 // observe shows an event to one open journey: exit rules first, then the goal, then a waiting
-// wait_for.
+// wait_for. A journey that has ended is shown events while its goal window is open or while a
+// message it wrote is held back; an exit rule or a goal that ends journeys then stops that message,
+// as the customer has left all the same.
 func (b *batch) observe(st *custState, j *store.Journey, f *dsl.Flow, ev *event.Event) {
-	if j.Status == store.Active {
-		for _, r := range f.Exits {
-			if r.Event == "" || r.Event != ev.Type {
-				continue
-			}
-			if b.cond(r.When, b.vars(st, j, ev), st, f, "exit") {
+	for _, r := range f.Exits {
+		if r.Event == "" || r.Event != ev.Type {
+			continue
+		}
+		if b.cond(r.When, b.vars(st, j, ev), st, f, "exit") {
+			if j.Status == store.Active {
 				b.abandon(st, j, store.Exited, "exit on "+ev.Type)
 				return
 			}
+			b.cancelJourney(st, j.ID)
+			break
 		}
 	}
 	if g := f.Goal; g != nil && g.Event == ev.Type && j.ConvertedAt.IsZero() {
-		inWindow := g.Within == 0 && j.Status == store.Active || g.Within > 0 && st.now.Before(j.EnteredAt.Add(g.Within))
+		// Without `within`, a completed journey is here only for a message it holds: the goal still
+		// counts, and stops that message.
+		open := j.Status == store.Active || j.Status == store.Completed
+		inWindow := g.Within == 0 && open || g.Within > 0 && st.now.Before(j.EnteredAt.Add(g.Within))
 		if inWindow && b.cond(g.When, b.vars(st, j, ev), st, f, "goal") {
 			j.ConvertedAt = st.now
 			st.mark(j)
 			if g.Exit && j.Status == store.Active {
 				b.abandon(st, j, store.Converted, "goal "+ev.Type)
 				return
+			}
+			if g.Exit {
+				b.cancelJourney(st, j.ID)
 			}
 		}
 	}

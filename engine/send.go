@@ -28,7 +28,15 @@ func (b *batch) send(st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Ste
 	if ch != nil {
 		m.Shape = ch.Shape
 	}
-	defer func() { b.messages = append(b.messages, m) }()
+	defer func() {
+		b.messages = append(b.messages, m)
+		if m.Status == store.Pending && m.SendAt.After(st.now) && (st.held == nil || st.held[j.ID].Before(m.SendAt)) {
+			if st.held == nil {
+				st.held = map[string]time.Time{}
+			}
+			st.held[j.ID] = m.SendAt
+		}
+	}()
 	if ch == nil {
 		m.Status, m.Reason = store.Failed, "channel "+s.Channel+" is not in the settings"
 		return

@@ -3,6 +3,8 @@ package enginetest
 import (
 	"testing"
 	"time"
+
+	"github.com/afterglowhq/afterglow/engine/store"
 )
 
 func testLocaleFallback(t *testing.T, ns NewStore) {
@@ -169,5 +171,63 @@ steps:
 	c, _ := r.Store.Customer(r.Ctx, "bea")
 	if len(c.Sends) != 1 {
 		t.Errorf("bea's cancelled survey still counts toward her limit: %d sends counted", len(c.Sends))
+	}
+}
+
+// A journey that ran past its last step while its message was held back by a limit is stopped
+// all the same by its exit rule or its goal, until that message leaves.
+func testEndedJourneyHeldMessageStops(t *testing.T, ns NewStore) {
+	ws := Workspace(t, `
+policies:
+  frequency: [{max: 1, per: 30d}]
+`, map[string]string{"flows/welcome.yaml": `
+flow: welcome
+trigger: {event: customer.created}
+steps:
+  - {id: hello, send: {channel: email, content: ` + mail("Hello") + `}}
+`, "flows/offer.yaml": `
+flow: offer
+trigger: {event: order.placed}
+entry: {key: event.data.order_id}
+exit: [{event: order.refunded, when: event.data.order_id == trigger.data.order_id}]
+goal: {event: order.placed, when: event.data.order_id != trigger.data.order_id}
+steps:
+  - {id: nudge, send: {channel: email, content: ` + mail("Offer") + `}}
+`})
+	r := Start(t, ns, ws)
+	consent := map[string]any{"email": true}
+	r.Play(40*day,
+		// dan: the offer is held to day 30 and his journey completes; the refund on day 6 stops it.
+		Ev(0, "customer.created", "dan", map[string]any{"email": "d@x.com", "consent": consent}),
+		Ev(0, "order.placed", "dan", order("4", "5")),
+		Ev(6*day, "order.refunded", "dan", map[string]any{"order_id": "4", "amount": jsonNum("5")}),
+		// eve: held likewise; her second order on day 7 is the first journey's goal, which stops
+		// its offer; the second journey's own offer takes the freed place on day 30.
+		Ev(0, "customer.created", "eve", map[string]any{"email": "e@x.com", "consent": consent}),
+		Ev(0, "order.placed", "eve", order("5", "5")),
+		Ev(7*day, "order.placed", "eve", order("6", "5")),
+		// fay: nothing happens, and her held offer leaves on day 30.
+		Ev(0, "customer.created", "fay", map[string]any{"email": "f@x.com", "consent": consent}),
+		Ev(0, "order.placed", "fay", order("7", "5")),
+		// gus: his refund comes on day 31, after the offer left: nothing to stop.
+		Ev(0, "customer.created", "gus", map[string]any{"email": "g@x.com", "consent": consent}),
+		Ev(0, "order.placed", "gus", order("8", "5")),
+		Ev(31*day, "order.refunded", "gus", map[string]any{"order_id": "8", "amount": jsonNum("5")}),
+	)
+	Equal(t, "sent", r.Sent(), []string{"0d dan welcome/hello", "0d eve welcome/hello", "0d fay welcome/hello", "0d gus welcome/hello",
+		"30d eve offer/nudge", "30d fay offer/nudge", "30d gus offer/nudge"})
+	Equal(t, "skipped", r.Skipped(), []string{"dan offer/nudge exited", "eve offer/nudge exited"})
+	js, err := r.Store.Journeys(r.Ctx, store.JourneyFilter{CustomerID: "eve"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	converted := 0
+	for _, j := range js {
+		if j.FlowID == "offer" && !j.ConvertedAt.IsZero() {
+			converted++
+		}
+	}
+	if converted != 1 {
+		t.Errorf("eve's offer journeys converted: %d, want the first one", converted)
 	}
 }

@@ -30,6 +30,7 @@ func Suite(t *testing.T, ns NewStore) {
 		{"contact policies", testPoliciesThroughTheEngine},
 		{"templates see exact money", testTemplatesSeeExactMoney},
 		{"held messages are cancelled when the customer leaves", testHeldMessagesAreCancelled},
+		{"an ended journey's held message stops on its exit or goal", testEndedJourneyHeldMessageStops},
 	}
 	// Every behaviour must be the same whether the clock visits each moment (as in production) or
 	// the engine runs many moments per transaction (as simulations do).

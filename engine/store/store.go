@@ -36,8 +36,9 @@ type Tx interface {
 	// waiting for other holders (ids in order, as event processing takes them, cannot deadlock).
 	LockCustomersAfter(ctx context.Context, after string, limit int) (locked []*Customer, last string, err error)
 
-	// OpenJourneys returns the customers' journeys that are active or whose goal can still be
-	// reached, ordered by customer, entry time and id.
+	// OpenJourneys returns the customers' journeys that are active, whose goal can still be
+	// reached, or that ended with a message still waiting to leave after now (held by a limit or
+	// quiet hours), ordered by customer, entry time and id.
 	OpenJourneys(ctx context.Context, customerIDs []string, now time.Time) ([]*Journey, error)
 	// Entries returns the customers' entry records for the given flows.
 	Entries(ctx context.Context, customerIDs, flowIDs []string) ([]*Entry, error)

@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ClaimStaleDates", testClaimStaleDates},
 		{"LockCustomersAfter", testLockCustomersAfter},
 		{"OpenJourneys", testOpenJourneys},
+		{"OpenJourneysWithHeldMessages", testOpenJourneysHeld},
 		{"SaveJourneys/RoundTrip", testJourneyRoundTrip},
 		{"SaveJourneys/Upsert", testJourneyUpsert},
 		{"Entries", testEntries},
@@ -912,6 +913,49 @@ func testOpenJourneys(t *testing.T, st store.Store) {
 		if err != nil || len(js) != 0 {
 			return fail("journeys of an unknown customer: %v %v", journeyIDs(js), err)
 		}
+		return nil
+	})
+}
+
+// A journey that ended with a message held back (by a limit, by quiet hours) is still shown to
+// the customer's events until that message leaves, so that an exit or a goal can stop it.
+func testOpenJourneysHeld(t *testing.T, st store.Store) {
+	seed(t, st, map[string]time.Time{"c1": {}})
+	held := journey("c1", "j-held", "f1", store.Completed, t0.Add(-3*time.Hour))
+	heldGoal := journey("c1", "j-held-goal", "f1", store.Completed, t0.Add(-4*time.Hour))
+	heldGoal.GoalUntil = t0.Add(time.Hour)
+	sent := journey("c1", "j-sent", "f1", store.Completed, t0.Add(-5*time.Hour))
+	skipped := journey("c1", "j-skipped", "f1", store.Completed, t0.Add(-6*time.Hour))
+	due := journey("c1", "j-due", "f1", store.Completed, t0.Add(-7*time.Hour))
+	msg := func(id, journeyID, status string, at time.Time) *store.Message {
+		m := message("c1", id, status, at)
+		m.JourneyID = journeyID
+		return m
+	}
+	inTx(t, st, func(ctx context.Context, tx store.Tx) error {
+		if err := tx.SaveJourneys(ctx, []*store.Journey{held, heldGoal, sent, skipped, due}); err != nil {
+			return err
+		}
+		return tx.InsertMessages(ctx, []*store.Message{
+			msg("m-held", "j-held", store.Pending, t0.Add(time.Hour)),
+			msg("m-held-goal", "j-held-goal", store.Pending, t0.Add(30*time.Minute)),
+			msg("m-held-goal-2", "j-held-goal", store.Pending, t0.Add(40*time.Minute)),
+			msg("m-sent", "j-sent", store.Sent, t0.Add(time.Hour)),
+			msg("m-skipped", "j-skipped", store.Skipped, t0.Add(time.Hour)),
+			msg("m-due", "j-due", store.Pending, t0),
+		})
+	})
+	inTx(t, st, func(ctx context.Context, tx store.Tx) error {
+		js, err := tx.OpenJourneys(ctx, []string{"c1"}, t0)
+		if err != nil {
+			return err
+		}
+		sameIDs(t, "journeys open or holding a message", journeyIDs(js), []string{"j-held-goal", "j-held"})
+		js, err = tx.OpenJourneys(ctx, []string{"c1"}, t0.Add(time.Hour))
+		if err != nil {
+			return err
+		}
+		sameIDs(t, "once the held messages are due", journeyIDs(js), nil)
 		return nil
 	})
 }

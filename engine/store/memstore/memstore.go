@@ -253,8 +253,14 @@ func (t *tx) OpenJourneys(ctx context.Context, customerIDs []string, now time.Ti
 	now = ts(now)
 	var out []*store.Journey
 	for _, cid := range customerIDs {
+		held := map[string]bool{}
+		for _, id := range t.s.msgByCust[cid] {
+			if m := t.s.messages[id]; m.Status == store.Pending && m.SendAt.After(now) {
+				held[m.JourneyID] = true
+			}
+		}
 		for _, jid := range t.s.byCustomer[cid] {
-			if j := t.s.journeys[jid]; j.Open(now) {
+			if j := t.s.journeys[jid]; j.Open(now) || held[jid] {
 				out = append(out, t.s.journeyOut(j))
 			}
 		}

@@ -224,6 +224,14 @@ func TestIndexesUsed(t *testing.T) {
 	if _, err := conn.Exec(ctx, `SET enable_seqscan = off`); err != nil {
 		t.Fatal(err)
 	}
+	// Customers with years of sent messages and a few held for weeks: reading held ones by
+	// send_at alone would read every customer's, and by customer alone all their history.
+	if _, err := conn.Exec(ctx, `INSERT INTO messages (customer_id, id, journey_id, status, send_at, created_at)
+		SELECT 'c' || i % 100, 'm' || i, 'j' || i, CASE WHEN i % 50 = 0 THEN 'pending' ELSE 'sent' END,
+			now() + (i - 4000) * interval '1 minute', now() FROM generate_series(1, 20000) i;
+		ANALYZE messages`); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct{ sql, index string }{
 		{`SELECT id FROM customers WHERE next_wake_at <= now() ORDER BY next_wake_at, id LIMIT 10 FOR UPDATE SKIP LOCKED`, "customers_next_wake"},
 		{`SELECT id FROM customers WHERE dates_version < 'v' ORDER BY dates_version, id LIMIT 10`, "customers_dates_version"},
@@ -231,6 +239,7 @@ func TestIndexesUsed(t *testing.T) {
 		{`SELECT id FROM messages WHERE status IN ('pending', 'sending') AND send_at <= now() AND (status = 'pending' OR lease_until IS NULL OR lease_until < now()) ORDER BY send_at, id LIMIT 10`, "messages_due"},
 		{`SELECT customer_id FROM events WHERE type = 'order.placed' AND source = 's' AND data ->> 'order_id' = '1'`, "events_order_placed"},
 		{`SELECT n FROM attempts WHERE message_id = 'm'`, "attempts_message"},
+		{`SELECT journey_id FROM messages WHERE customer_id = ANY('{a,b}'::text[]) AND status = 'pending' AND send_at > now()`, "messages_held"},
 	} {
 		var plan strings.Builder
 		rows, err := conn.Query(ctx, `EXPLAIN `+tc.sql)

@@ -180,10 +180,16 @@ func (t *txn) OpenJourneys(ctx context.Context, customerIDs []string, now time.T
 	if len(customerIDs) == 0 {
 		return nil, nil
 	}
-	// The condition implies the predicate of journeys_open, so that index is used.
+	// The first condition implies the predicate of journeys_open and the second reads
+	// messages_held, so that neither reads the journeys that ended long ago.
 	js, err := collectJourneys(t.tx.Query(ctx, `SELECT `+journeyCols+` FROM journeys
 		WHERE customer_id = ANY($1::text[]) AND (status = 'active' OR (goal_until > $2 AND converted_at IS NULL))
-		ORDER BY customer_id, entered_at, id`, customerIDs, now))
+	UNION ALL
+	SELECT `+journeyCols+` FROM journeys
+		WHERE (customer_id, id) IN (SELECT customer_id, journey_id FROM messages
+			WHERE customer_id = ANY($1::text[]) AND status = 'pending' AND send_at > $2)
+		AND status <> 'active' AND (goal_until IS NULL OR goal_until <= $2 OR converted_at IS NOT NULL)
+	ORDER BY customer_id, entered_at, id`, customerIDs, now))
 	if err != nil {
 		return nil, fmt.Errorf("read open journeys: %w", err)
 	}

@@ -109,6 +109,9 @@ CREATE TABLE messages (
 -- Dispatch: only messages that may still leave, earliest first. Sent, failed and skipped
 -- messages drop out of it.
 CREATE INDEX messages_due ON messages (send_at, id) WHERE status IN ('pending', 'sending');
+-- A customer's messages still waiting to leave, by journey: an event must reach the journeys that
+-- ended with a message held back, so that an exit or a goal can still stop it.
+CREATE INDEX messages_held ON messages (customer_id, send_at) INCLUDE (journey_id) WHERE status = 'pending';
 
 CREATE TABLE attempts (
     customer_id text COLLATE "C" NOT NULL,
