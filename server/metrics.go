@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/afterglowhq/afterglow/engine/store"
 )
 
 // received counts events handed to the engine by source and type, before they are committed.
@@ -19,6 +21,38 @@ func (r *received) add(source, typ string) {
 	k := source + "\x00" + typ
 	v, _ := r.m.LoadOrStore(k, new(atomic.Int64))
 	v.(*atomic.Int64).Add(1)
+}
+
+// statsCache keeps the outbox counts for a few seconds. Counting messages by status reads the
+// whole outbox, so scrapes by several Prometheus servers, or by one every second, must not each
+// pay for it.
+type statsCache struct {
+	ttl time.Duration // 0 means statsTTL
+	mu  sync.Mutex
+	at  time.Time
+	val *store.Stats
+}
+
+// statsTTL is how long the counts are reused, and so how old the lags may be: far below any
+// sensible alert on them.
+const statsTTL = 15 * time.Second
+
+func (c *statsCache) get(ctx context.Context, st store.Store, now time.Time) (*store.Stats, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ttl := c.ttl
+	if ttl == 0 {
+		ttl = statsTTL
+	}
+	if c.val != nil && time.Since(c.at) < ttl {
+		return c.val, nil
+	}
+	v, err := st.Stats(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	c.val, c.at = v, time.Now()
+	return v, nil
 }
 
 // metrics writes the Prometheus text exposition format by hand: a handful of series does not
@@ -76,7 +110,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	if st, err := s.store.Stats(ctx, now); err == nil {
+	if st, err := s.stats.get(ctx, s.store, now); err == nil {
 		series("afterglow_journeys_active", "Active journeys, by flow.", "gauge")
 		for _, f := range sortedKeys(st.ActiveJourneys) {
 			fmt.Fprintf(&b, "afterglow_journeys_active{flow=%q} %d\n", f, st.ActiveJourneys[f])

@@ -56,6 +56,7 @@ type Server struct {
 	disp     *dispatch.Dispatcher
 	reloader *reload.Reloader
 	received received
+	stats    statsCache
 	http     *http.Server
 	listener net.Listener
 	secret   []byte

@@ -107,7 +107,6 @@ type MessageFilter struct {
 
 // Stats are the figures the metrics endpoint reports.
 type Stats struct {
-	Events           int64
 	ActiveJourneys   map[string]int64    // by flow
 	Messages         map[[2]string]int64 // by channel and status
 	OldestDueTimer   time.Time           // zero when nothing is due

@@ -130,7 +130,7 @@ func (s *Store) Stats(ctx context.Context, now time.Time) (*store.Stats, error) 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now = ts(now)
-	st := &store.Stats{Events: int64(len(s.events)), ActiveJourneys: map[string]int64{}, Messages: map[[2]string]int64{}}
+	st := &store.Stats{ActiveJourneys: map[string]int64{}, Messages: map[[2]string]int64{}}
 	for _, j := range s.journeys {
 		if j.Status == store.Active {
 			st.ActiveJourneys[j.FlowID]++

@@ -134,7 +134,6 @@ func (s *Store) NextWake(ctx context.Context) (time.Time, bool, error) {
 func (s *Store) Stats(ctx context.Context, now time.Time) (*store.Stats, error) {
 	st := &store.Stats{ActiveJourneys: map[string]int64{}, Messages: map[[2]string]int64{}}
 	b := &pgx.Batch{}
-	b.Queue(`SELECT count(*) FROM events`).QueryRow(func(r pgx.Row) error { return r.Scan(&st.Events) })
 	b.Queue(`SELECT flow_id, count(*) FROM journeys WHERE status = 'active' GROUP BY flow_id`).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var flow string
