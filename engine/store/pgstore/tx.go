@@ -289,7 +289,7 @@ func (t *txn) SaveCustomers(ctx context.Context, cs []*store.Customer) error {
 const updateJourneys = `UPDATE journeys AS j SET flow_id = u.flow_id, flow_version = u.flow_version, key = u.key,
 	status = u.status, step_id = u.step_id, wake_at = u.wake_at, wait_event = u.wait_event,
 	entered_at = u.entered_at, ended_at = u.ended_at, reason = u.reason, holdout = u.holdout,
-	depth = u.depth, trigger = coalesce(u.trigger::jsonb, j.trigger), outputs = u.outputs::jsonb,
+	depth = u.depth, trigger = coalesce(u.trigger::json, j.trigger), outputs = u.outputs::json,
 	goal_until = u.goal_until, converted_at = u.converted_at
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[],
 	$10::timestamptz[], $11::timestamptz[], $12::text[], $13::bool[], $14::int[], $15::text[], $16::text[], $17::timestamptz[], $18::timestamptz[])
@@ -489,7 +489,7 @@ func (r *messageRows) args() []any {
 
 const messagesFrom = `INSERT INTO messages (` + messageCols + `)
 SELECT u.customer_id, u.id, u.journey_id, u.flow_id, u.flow_version, u.step_id, u.channel, u.shape, u.category,
-	u.idempotency_key, u.status, u.reason, u.send_at, u.created_at, u.locale, u.recipient::jsonb, u.content::jsonb, u.unsubscribe_url,
+	u.idempotency_key, u.status, u.reason, u.send_at, u.created_at, u.locale, u.recipient::json, u.content::json, u.unsubscribe_url,
 	u.attempts, u.lease_until, u.provider_id, u.sent_at, u.last_error
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
 	$10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::text[], $16::text[], $17::text[], $18::text[],
