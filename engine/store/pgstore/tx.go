@@ -230,7 +230,7 @@ func (t *txn) Entries(ctx context.Context, customerIDs, flowIDs []string) ([]*st
 const saveCustomers = `INSERT INTO customers (id, attrs, created_at, orders_count, total_spent, first_order_at, last_order_at,
 	sends, dates, dates_version, next_wake_at)
 SELECT u.id, u.attrs::jsonb, u.created_at, u.orders_count, u.total_spent::numeric, u.first_order_at, u.last_order_at,
-	u.sends::jsonb, u.dates::jsonb, u.dates_version, u.next_wake_at
+	u.sends::json, u.dates::json, u.dates_version, u.next_wake_at
 FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::timestamptz[], $7::timestamptz[],
 	$8::text[], $9::text[], $10::text[], $11::timestamptz[])
 	AS u(id, attrs, created_at, orders_count, total_spent, first_order_at, last_order_at, sends, dates, dates_version, next_wake_at)

@@ -15,8 +15,8 @@ CREATE TABLE customers (
     total_spent    numeric NOT NULL DEFAULT 0,
     first_order_at timestamptz,
     last_order_at  timestamptz,
-    sends          jsonb,
-    dates          jsonb,
+    sends          json,             -- json: the engine alone reads these, whole
+    dates          json,
     dates_version  text COLLATE "C" NOT NULL DEFAULT '',
     next_wake_at   timestamptz
 ) WITH (fillfactor = 80);
