@@ -62,6 +62,16 @@ type custState struct {
 // endOfTime marks a journey as holding a message for as long as the batch lasts.
 var endOfTime = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
+// hold records that the journey has a message held back until at least until.
+func (st *custState) hold(journeyID string, until time.Time) {
+	if st.held == nil {
+		st.held = map[string]time.Time{}
+	}
+	if st.held[journeyID].Before(until) {
+		st.held[journeyID] = until
+	}
+}
+
 // holds says whether an ended journey may still have a message waiting to leave.
 func (st *custState) holds(j *store.Journey) bool {
 	return st.held[j.ID].After(st.now)
@@ -100,10 +110,7 @@ func (b *batch) load(cs []*store.Customer, openAt time.Time) error {
 			continue
 		}
 		if !j.Open(openAt) {
-			if st.held == nil {
-				st.held = map[string]time.Time{}
-			}
-			st.held[j.ID] = endOfTime
+			st.hold(j.ID, endOfTime)
 		}
 		st.journeys = append(st.journeys, j)
 		st.byID[j.ID] = j

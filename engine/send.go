@@ -30,11 +30,8 @@ func (b *batch) send(st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Ste
 	}
 	defer func() {
 		b.messages = append(b.messages, m)
-		if m.Status == store.Pending && m.SendAt.After(st.now) && (st.held == nil || st.held[j.ID].Before(m.SendAt)) {
-			if st.held == nil {
-				st.held = map[string]time.Time{}
-			}
-			st.held[j.ID] = m.SendAt
+		if m.Status == store.Pending && m.SendAt.After(st.now) {
+			st.hold(j.ID, m.SendAt)
 		}
 	}()
 	if ch == nil {

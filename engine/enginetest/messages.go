@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/engine/store"
 )
 
@@ -131,25 +132,17 @@ steps:
 }
 
 func testHeldMessagesAreCancelled(t *testing.T, ns NewStore) {
-	ws := Workspace(t, `
-policies:
-  frequency: [{max: 1, per: 30d}]
-`, map[string]string{"flows/welcome.yaml": `
-flow: welcome
-trigger: {event: customer.created}
-steps:
-  - {id: hello, send: {channel: email, content: ` + mail("Hello") + `}}
-`, "flows/nps.yaml": `
+	ws := monthFullWorkspace(t, "nps", `
 flow: nps
 trigger: {event: order.placed}
 entry: {key: event.data.order_id}
 exit: [{event: order.refunded, when: event.data.order_id == trigger.data.order_id}]
 steps:
   - {id: pause, wait: 2d}
-  - {id: survey, send: {channel: email, content: ` + mail("Survey") + `}}
+  - {id: survey, send: {channel: email, content: `+mail("Survey")+`}}
   - {id: after, if: 'trigger.data.order_id == "3"', then: [{id: last, exit: {reason: asked}}]}
   - {id: linger, wait: 7d}
-`})
+`)
 	r := Start(t, ns, ws)
 	consent := map[string]any{"email": true}
 	r.Play(40*day,
@@ -177,23 +170,15 @@ steps:
 // A journey that ran past its last step while its message was held back by a limit is stopped
 // all the same by its exit rule or its goal, until that message leaves.
 func testEndedJourneyHeldMessageStops(t *testing.T, ns NewStore) {
-	ws := Workspace(t, `
-policies:
-  frequency: [{max: 1, per: 30d}]
-`, map[string]string{"flows/welcome.yaml": `
-flow: welcome
-trigger: {event: customer.created}
-steps:
-  - {id: hello, send: {channel: email, content: ` + mail("Hello") + `}}
-`, "flows/offer.yaml": `
+	ws := monthFullWorkspace(t, "offer", `
 flow: offer
 trigger: {event: order.placed}
 entry: {key: event.data.order_id}
 exit: [{event: order.refunded, when: event.data.order_id == trigger.data.order_id}]
 goal: {event: order.placed, when: event.data.order_id != trigger.data.order_id}
 steps:
-  - {id: nudge, send: {channel: email, content: ` + mail("Offer") + `}}
-`})
+  - {id: nudge, send: {channel: email, content: `+mail("Offer")+`}}
+`)
 	r := Start(t, ns, ws)
 	consent := map[string]any{"email": true}
 	r.Play(40*day,
@@ -230,4 +215,18 @@ steps:
 	if converted != 1 {
 		t.Errorf("eve's offer journeys converted: %d, want the first one", converted)
 	}
+}
+
+// monthFullWorkspace allows one marketing message a month, which the welcome flow's hello takes
+// on sign-up, so that the other flow's messages are held for a month.
+func monthFullWorkspace(t *testing.T, flowID, flow string) *dsl.Workspace {
+	return Workspace(t, `
+policies:
+  frequency: [{max: 1, per: 30d}]
+`, map[string]string{"flows/welcome.yaml": `
+flow: welcome
+trigger: {event: customer.created}
+steps:
+  - {id: hello, send: {channel: email, content: ` + mail("Hello") + `}}
+`, "flows/" + flowID + ".yaml": flow})
 }

@@ -7,18 +7,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/afterglowhq/afterglow/connectors"
 	_ "github.com/afterglowhq/afterglow/connectors/webhook"
-	"github.com/afterglowhq/afterglow/dsl"
-	"github.com/afterglowhq/afterglow/dsl/diag"
 	"github.com/afterglowhq/afterglow/engine"
 	"github.com/afterglowhq/afterglow/engine/clock"
 	"github.com/afterglowhq/afterglow/engine/dispatch"
@@ -87,31 +82,11 @@ locales:
 `,
 }
 
-func loadPolicyWorkspace(b *testing.B) *dsl.Workspace {
-	b.Helper()
-	dir := b.TempDir()
-	for name, body := range policyWorkspace {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			b.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(strings.TrimLeft(body, "\n")), 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
-	var l diag.List
-	ws := dsl.LoadWorkspace(filepath.Join(dir, "afterglow.yaml"), nil, &l)
-	if ws == nil || l.HasErrors() {
-		b.Fatalf("workspace does not load: %v", l.Items())
-	}
-	return ws
-}
-
 // BenchmarkRenderWrite registers b.N*1,000 customers with consent (half of them in Rome, where
 // it is night, so their SMS is held for quiet hours) and then measures their orders alone: each
 // order renders an email and an SMS and writes both after the policies, 2,000 messages per batch.
 func BenchmarkRenderWrite(b *testing.B) {
-	ws := loadPolicyWorkspace(b)
+	ws := loadWorkspace(b, policyWorkspace)
 	st := newStore(b)
 	clk := clock.NewVirtual(benchT0) // 15:00 UTC: afternoon in Lima, night in Rome
 	eng := engine.New(st, engine.NewFlowSet(ws), engine.Options{Clock: clk, Logger: zerolog.Nop(),

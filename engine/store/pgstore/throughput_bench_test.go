@@ -56,12 +56,18 @@ steps:
 var benchT0 = time.Date(2025, 10, 14, 15, 0, 0, 0, time.UTC)
 
 func throughputWorkspace(b *testing.B) *dsl.Workspace {
-	b.Helper()
-	dir := b.TempDir()
 	files := map[string]string{"afterglow.yaml": "flows: [flows]\ntemplates: [flows]\ntimezone: America/Lima\nchannels:\n  email: {connector: console}\n"}
 	for k, v := range throughputFlows {
 		files[k] = v
 	}
+	return loadWorkspace(b, files)
+}
+
+// loadWorkspace writes files (path -> content) into a folder of their own and loads them as a
+// workspace, which must be clean.
+func loadWorkspace(b *testing.B, files map[string]string) *dsl.Workspace {
+	b.Helper()
+	dir := b.TempDir()
 	for name, body := range files {
 		p := filepath.Join(dir, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
