@@ -2,38 +2,40 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 
 	"github.com/afterglowhq/afterglow/connectors"
 	_ "github.com/afterglowhq/afterglow/connectors/all"
+	"github.com/spf13/cobra"
 )
 
-func init() {
-	register("connectors", "list the channel connectors and their settings", runConnectors)
+func init() { addCommand(newConnectorsCmd) }
+
+func newConnectorsCmd(c *cli) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "connectors [--json] [NAME...]",
+		Short: "List the channel connectors and their settings",
+		Long: `Lists the connectors a channel can use in afterglow.yaml, the content shapes they carry, and the
+settings they take under ` + "`with:`" + `.`,
+		Example: `  afterglow connectors
+  afterglow connectors smtp --json`,
+		RunE: func(_ *cobra.Command, names []string) error {
+			return runConnectors(c, names, asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print each connector's settings schema as JSON")
+	return cmd
 }
 
-func runConnectors(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("connectors", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print each connector's settings schema as JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: afterglow connectors [--json] [NAME...]")
-		fmt.Fprintln(stderr, "\nLists the connectors a channel can use in afterglow.yaml, the content shapes they carry,")
-		fmt.Fprintln(stderr, "and the settings they take under `with:`.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
+func runConnectors(c *cli, names []string, asJSON bool) error {
+	stdout := c.stdout
 	want := map[string]bool{}
-	for _, n := range fs.Args() {
+	for _, n := range names {
 		if _, ok := connectors.Lookup(n); !ok {
-			fmt.Fprintf(stderr, "afterglow connectors: no connector %q; the connectors are %s\n", n, strings.Join(connectors.Names(), ", "))
-			return 2
+			return usagef("no connector %q; the connectors are %s", n, strings.Join(connectors.Names(), ", "))
 		}
 		want[n] = true
 	}
@@ -41,7 +43,7 @@ func runConnectors(args []string, stdout, stderr io.Writer) int {
 		if len(want) > 0 && !want[s.Name] {
 			continue
 		}
-		if *asJSON {
+		if asJSON {
 			fmt.Fprintf(stdout, "%s\n", s.Schema)
 			continue
 		}
@@ -75,8 +77,8 @@ func runConnectors(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stdout)
 	}
-	if !*asJSON {
+	if !asJSON {
 		fmt.Fprintln(stdout, "* required. Any value may be ${VAR}, read from the environment when the engine starts.")
 	}
-	return 0
+	return nil
 }

@@ -1,40 +1,36 @@
 package main
 
 import (
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/dsl/diag"
 	"github.com/afterglowhq/afterglow/graph"
+	"github.com/spf13/cobra"
 )
 
-func init() {
-	register("graph", "print a flow as a Mermaid flowchart", runGraph)
+func init() { addCommand(newGraphCmd) }
+
+func newGraphCmd(c *cli) *cobra.Command {
+	return &cobra.Command{
+		Use:   "graph FLOW.yaml",
+		Short: "Print a flow as a Mermaid flowchart",
+		Long: `Prints the flow as a Mermaid flowchart: paste it in a ` + "```mermaid" + ` block and GitHub draws it in
+pull requests and READMEs.`,
+		Example: `  afterglow graph flows/thank-you-nps/thank-you-nps.yaml > flow.mmd`,
+		Args:    args(cobra.ExactArgs(1)),
+		RunE: func(_ *cobra.Command, a []string) error {
+			return runGraph(c, a[0])
+		},
+	}
 }
 
-func runGraph(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("graph", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: afterglow graph FLOW.yaml")
-		fmt.Fprintln(stderr, "\nPrints the flow as a Mermaid flowchart (paste it in a ```mermaid block on GitHub).")
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
-	}
-	path := fs.Arg(0)
+func runGraph(c *cli, path string) error {
 	src, err := os.ReadFile(path)
 	if err != nil {
-		fmt.Fprintln(stderr, "afterglow graph:", err)
-		return 2
+		return usageError{err}
 	}
 	ctx := &dsl.Context{}
 	if s := dsl.FindSettings(path); s != "" {
@@ -46,13 +42,9 @@ func runGraph(args []string, stdout, stderr io.Writer) int {
 	var l diag.List
 	f := dsl.ParseFlow(filepath.Clean(path), src, ctx, &l)
 	if f == nil || l.HasErrors() {
-		_ = diag.WriteText(stderr, l.Items(), diag.ReadFiles)
-		fmt.Fprintln(stderr, "afterglow graph: the flow has errors; fix them first")
-		return 1
+		_ = diag.WriteText(c.stderr, l.Items(), diag.ReadFiles)
+		fmt.Fprintln(c.stderr, "afterglow graph: the flow has errors; fix them first")
+		return exitStatus(1)
 	}
-	if err := graph.Mermaid(stdout, f); err != nil {
-		fmt.Fprintln(stderr, "afterglow graph:", err)
-		return 1
-	}
-	return 0
+	return graph.Mermaid(c.stdout, f)
 }

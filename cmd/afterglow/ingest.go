@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -17,74 +16,80 @@ import (
 	"github.com/afterglowhq/afterglow/engine/store/pgstore"
 	"github.com/afterglowhq/afterglow/event"
 	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
 )
 
-func init() {
-	register("ingest", "process events from an NDJSON file or standard input (backfills)", runIngest)
+func init() { addCommand(newIngestCmd) }
+
+type ingestOptions struct {
+	config, db string
+	history    bool
+	batch      int
 }
 
-func runIngest(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	config := fs.String("config", "afterglow.yaml", "the workspace's settings file")
-	db := fs.String("db", "", "database URL (default: the settings' database, then DATABASE_URL)")
-	history := fs.Bool("history", false, "update customers only: enter no flow (for past orders, which must not send today)")
-	batch := fs.Int("batch", 1000, "events per transaction")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: afterglow ingest [--config afterglow.yaml] [--history] FILE.ndjson|-")
-		fmt.Fprintln(stderr, "\nStores and processes events exactly as POST /v1/events does, one CloudEvent per line. A bad")
-		fmt.Fprintln(stderr, "line stops the run with its line number; everything before it is committed, and running")
-		fmt.Fprintln(stderr, "the same file again skips what was already stored.")
-		fs.PrintDefaults()
+func newIngestCmd(c *cli) *cobra.Command {
+	var o ingestOptions
+	cmd := &cobra.Command{
+		Use:   "ingest [--config afterglow.yaml] [--history] FILE.ndjson|-",
+		Short: "Process events from an NDJSON file or standard input (backfills)",
+		Long: `Stores and processes events exactly as POST /v1/events does, one CloudEvent per line. A bad line
+stops the run with its line number; everything before it is committed, and running the same file
+again skips what was already stored.`,
+		Example: `  afterglow ingest --config afterglow.yaml --history past-orders.ndjson
+  gzip -dc events.ndjson.gz | afterglow ingest -`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(_ *cobra.Command, a []string) error {
+			if o.batch <= 0 {
+				return usagef("--batch must be positive")
+			}
+			return runIngest(c, a[0], o)
+		},
 	}
-	if err := fs.Parse(reorder(args)); err != nil {
-		return 2
-	}
-	if fs.NArg() != 1 || *batch <= 0 {
-		fs.Usage()
-		return 2
-	}
+	f := cmd.Flags()
+	f.StringVar(&o.config, "config", "afterglow.yaml", "the workspace's settings file")
+	f.StringVar(&o.db, "db", "", "database URL (default: the settings' database, then DATABASE_URL)")
+	f.BoolVar(&o.history, "history", false, "update customers only: enter no flow (for past orders, which must not send today)")
+	f.IntVar(&o.batch, "batch", 1000, "events per transaction")
+	return cmd
+}
+
+func runIngest(c *cli, file string, o ingestOptions) error {
+	stderr := c.stderr
 	var in io.Reader = os.Stdin
-	if p := fs.Arg(0); p != "-" {
-		f, err := os.Open(p)
+	if file != "-" {
+		f, err := os.Open(file)
 		if err != nil {
-			fmt.Fprintln(stderr, "afterglow ingest:", err)
-			return 2
+			return usageError{err}
 		}
 		defer f.Close()
 		in = f
 	}
-	ws, errs := reload.Load(*config)
+	ws, errs := reload.Load(o.config)
 	if ws == nil {
 		for _, d := range errs {
 			fmt.Fprintln(stderr, d.String())
 		}
-		fmt.Fprintln(stderr, "afterglow ingest: the workspace has errors; fix them first")
-		return 1
+		return fmt.Errorf("the workspace has errors; fix them first")
 	}
 	// Ingesting sends nothing, so only the database needs its variables.
 	dbSetting, missing := dsl.Expand(ws.Settings.Database, os.LookupEnv)
-	if len(missing) > 0 && *db == "" {
-		fmt.Fprintf(stderr, "afterglow ingest: the settings' database uses %v, which is not set\n", missing)
-		return 2
+	if len(missing) > 0 && o.db == "" {
+		return usagef("the settings' database uses %v, which is not set", missing)
 	}
-	url := firstNonEmpty(*db, dbSetting, os.Getenv("DATABASE_URL"))
+	url := firstNonEmpty(o.db, dbSetting, os.Getenv("DATABASE_URL"))
 	if url == "" {
-		fmt.Fprintln(stderr, "afterglow ingest: no database: use --db, `database:` in the settings, or DATABASE_URL")
-		return 2
+		return usagef("no database: use --db, `database:` in the settings, or DATABASE_URL")
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	st, err := pgstore.Open(ctx, url, pgstore.Options{})
 	if err != nil {
-		fmt.Fprintln(stderr, "afterglow ingest:", err)
-		return 1
+		return err
 	}
 	defer st.Close()
-	eng := engine.New(st, engine.NewFlowSet(ws), engine.Options{Logger: zerolog.New(stderr).Level(zerolog.WarnLevel), History: *history})
+	eng := engine.New(st, engine.NewFlowSet(ws), engine.Options{Logger: zerolog.New(stderr).Level(zerolog.WarnLevel), History: o.history})
 	if err := eng.SaveVersions(ctx, eng.Flows()); err != nil {
-		fmt.Fprintln(stderr, "afterglow ingest:", err)
-		return 1
+		return err
 	}
 	began, shown := time.Now(), time.Now()
 	var stored, dups, lines int
@@ -115,7 +120,7 @@ func runIngest(args []string, stdout, stderr io.Writer) int {
 	err = event.ReadNDJSON(in, func(line int, e event.Event) error {
 		lines = line
 		pending = append(pending, e)
-		if len(pending) >= *batch {
+		if len(pending) >= o.batch {
 			return flush()
 		}
 		return ctx.Err()
@@ -124,11 +129,7 @@ func runIngest(args []string, stdout, stderr io.Writer) int {
 		err = flush()
 	}
 	fmt.Fprintf(stderr, "\r%d lines, %d events stored, %d already known, in %s\n", lines, stored, dups, time.Since(began).Round(time.Millisecond))
-	if err != nil {
-		fmt.Fprintln(stderr, "afterglow ingest:", err)
-		return 1
-	}
-	return 0
+	return err
 }
 
 func firstNonEmpty(ss ...string) string {

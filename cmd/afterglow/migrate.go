@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -14,59 +12,60 @@ import (
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/dsl/diag"
 	"github.com/afterglowhq/afterglow/engine/store/pgstore"
+	"github.com/spf13/cobra"
 )
 
-func init() {
-	register("migrate", "create or upgrade the PostgreSQL schema", runMigrate)
+func init() { addCommand(newMigrateCmd) }
+
+func newMigrateCmd(c *cli) *cobra.Command {
+	var config, db, schema string
+	cmd := &cobra.Command{
+		Use:   "migrate [--config afterglow.yaml | --db URL] [--schema NAME]",
+		Short: "Create or upgrade the PostgreSQL schema",
+		Long: `Creates or upgrades the database schema; running it again does nothing. The database is --db,
+else ` + "`database:`" + ` of the settings file, else DATABASE_URL. Several processes may run it at once:
+they take turns.
+
+Exit status: 0 done, 1 failed, 2 usage.`,
+		Example: `  afterglow migrate --config examples/shop/afterglow.yaml
+  afterglow migrate --db postgres://afterglow@db:5432/afterglow --schema shop1`,
+		Args: args(cobra.NoArgs),
+		RunE: func(_ *cobra.Command, _ []string) error {
+			return runMigrate(c, config, db, schema)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&config, "config", "", "the workspace's settings file, whose `database:` is used (default afterglow.yaml when it exists)")
+	f.StringVar(&db, "db", "", "the database URL (instead of the settings file or DATABASE_URL)")
+	f.StringVar(&schema, "schema", "", "a PostgreSQL schema to keep the tables in (default: the server's search_path)")
+	return cmd
 }
 
-func runMigrate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	config := fs.String("config", "", "the workspace's settings file, whose `database:` is used (default afterglow.yaml when it exists)")
-	db := fs.String("db", "", "the database URL (instead of the settings file or DATABASE_URL)")
-	schema := fs.String("schema", "", "a PostgreSQL schema to keep the tables in (default: the server's search_path)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: afterglow migrate [--config afterglow.yaml | --db URL] [--schema NAME]")
-		fmt.Fprintln(stderr, "\nCreates or upgrades the database schema; running it again does nothing. The database is")
-		fmt.Fprintln(stderr, "--db, else `database:` of the settings file, else DATABASE_URL. Several processes may run it at")
-		fmt.Fprintln(stderr, "once: they take turns. Exit status: 0 done, 1 failed, 2 usage.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return 2
-	}
-	url, from, err := migrateTarget(*db, *config)
+func runMigrate(c *cli, config, db, schema string) error {
+	url, from, err := migrateTarget(db, config)
 	if err != nil {
-		fmt.Fprintln(stderr, "afterglow migrate:", err)
-		return 2
+		return usageError{err}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	pool, err := pgstore.Connect(ctx, url, pgstore.Options{Schema: *schema, MaxConns: 2})
+	pool, err := pgstore.Connect(ctx, url, pgstore.Options{Schema: schema, MaxConns: 2})
 	if err != nil {
-		fmt.Fprintf(stderr, "afterglow migrate: %v (the database came from %s)\n", err, from)
-		return 1
+		return fmt.Errorf("%v (the database came from %s)", err, from)
 	}
 	defer pool.Close()
 	applied, err := pgstore.Migrate(ctx, pool)
 	for _, m := range applied {
-		fmt.Fprintf(stdout, "applied %04d_%s\n", m.Version, m.Name)
+		fmt.Fprintf(c.stdout, "applied %04d_%s\n", m.Version, m.Name)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "afterglow migrate:", err)
-		return 1
+		return err
 	}
 	if len(applied) == 0 {
-		fmt.Fprintf(stdout, "database is up to date (schema version %d)\n", pgstore.LatestVersion())
+		fmt.Fprintf(c.stdout, "database is up to date (schema version %d)\n", pgstore.LatestVersion())
 	} else {
-		fmt.Fprintf(stdout, "database schema is now at version %d\n", pgstore.LatestVersion())
+		fmt.Fprintf(c.stdout, "database schema is now at version %d\n", pgstore.LatestVersion())
 	}
-	return 0
+	return nil
 }
 
 // migrateTarget picks the database: --db, else the settings file's `database:`, else

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,39 +12,47 @@ import (
 	"github.com/afterglowhq/afterglow/engine/store/pgstore"
 	"github.com/afterglowhq/afterglow/server"
 	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
 )
 
-func init() {
-	register("run", "run the engine: ingest, journeys, timers, delivery, hot reload", runRun)
+func init() { addCommand(newRunCmd) }
+
+type runOptions struct {
+	config, logFormat, logLevel string
 }
 
-func runRun(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	config := fs.String("config", "afterglow.yaml", "the workspace's settings file")
-	logFormat := fs.String("log-format", "auto", "logs: json, console, or auto (console on a terminal, json otherwise)")
-	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: afterglow run [--config afterglow.yaml]")
-		fmt.Fprintln(stderr, "\nRuns the engine against the database named in the settings (or DATABASE_URL). SIGTERM and")
-		fmt.Fprintln(stderr, "SIGINT stop it after the work in hand; SIGHUP reloads the workspace.")
-		fs.PrintDefaults()
+func newRunCmd(c *cli) *cobra.Command {
+	var o runOptions
+	cmd := &cobra.Command{
+		Use:   "run [--config afterglow.yaml]",
+		Short: "Run the engine: ingest, journeys, timers, delivery, hot reload",
+		Long: `Runs the engine against the database named in the settings (or DATABASE_URL): webhooks and events
+in, journeys, timers, delivery through the channels' connectors, and hot reload of the workspace.
+SIGTERM and SIGINT stop it after the work in hand; SIGHUP reloads the workspace.`,
+		Example: `  afterglow migrate --config afterglow.yaml && afterglow run --config afterglow.yaml
+  afterglow run --config /etc/afterglow/afterglow.yaml --log-format json --log-level debug`,
+		Args: args(cobra.NoArgs),
+		RunE: func(_ *cobra.Command, _ []string) error {
+			if err := oneOf("log-format", o.logFormat, "auto", "json", "console"); err != nil {
+				return err
+			}
+			return runRun(c, o)
+		},
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if err := oneOf("log-format", *logFormat, "auto", "json", "console"); err != nil {
-		fmt.Fprintln(stderr, "afterglow run:", err)
-		return 2
-	}
-	log, err := newLogger(stderr, *logFormat, *logLevel)
+	f := cmd.Flags()
+	f.StringVar(&o.config, "config", "afterglow.yaml", "the workspace's settings file")
+	f.StringVar(&o.logFormat, "log-format", "auto", "logs: json, console, or auto (console on a terminal, json otherwise)")
+	f.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+func runRun(c *cli, o runOptions) error {
+	log, err := newLogger(c.stderr, o.logFormat, o.logLevel)
 	if err != nil {
-		fmt.Fprintln(stderr, "afterglow run:", err)
-		return 2
+		return usageError{err}
 	}
-	if _, err := os.Stat(*config); err != nil {
-		fmt.Fprintf(stderr, "afterglow run: %s: %v (give the workspace's settings with --config)\n", *config, err)
-		return 2
+	if _, err := os.Stat(o.config); err != nil {
+		return usagef("%s: %v (give the workspace's settings with --config)", o.config, err)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -65,20 +72,20 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		}
 	}()
 	srv, err := server.New(ctx, server.Options{
-		SettingsFile: *config, Log: log,
+		SettingsFile: o.config, Log: log,
 		OpenStore: func(ctx context.Context, url string) (store.Store, error) {
 			return pgstore.Open(ctx, url, pgstore.Options{})
 		},
 	})
 	if err != nil {
 		log.Error().Err(err).Msg("afterglow cannot start")
-		return 1
+		return exitStatus(1)
 	}
 	if err := srv.Run(ctx, hup); err != nil {
 		log.Error().Err(err).Msg("afterglow stopped with an error")
-		return 1
+		return exitStatus(1)
 	}
-	return 0
+	return nil
 }
 
 // newLogger writes JSON lines, or readable lines for a person at a terminal.

@@ -16,7 +16,7 @@ import (
 // terminate, so the server runs in a child process: the signal must not take the tests down.
 func TestRunSIGHUPWhileStarting(t *testing.T) {
 	if settings := os.Getenv("AFTERGLOW_TEST_RUN_SETTINGS"); settings != "" {
-		os.Exit(runRun([]string{"--config", settings, "--log-format", "json"}, os.Stdout, os.Stderr))
+		os.Exit(dispatch([]string{"run", "--config", settings, "--log-format", "json"}, os.Stdout, os.Stderr))
 	}
 	// A database that accepts connections and does not answer holds the start-up in place.
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,51 +15,56 @@ import (
 	"github.com/afterglowhq/afterglow/event"
 	"github.com/afterglowhq/afterglow/sim"
 	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
 )
 
-func init() {
-	register("simulate", "run a workspace over events on a virtual clock, with no database", runSimulate)
+func init() { addCommand(newSimulateCmd) }
+
+type simulateOptions struct {
+	events, until, format string
 }
 
-func runSimulate(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	eventsFile := fs.String("events", "", "events, one CloudEvent per line (default: events.ndjson in the workspace)")
-	untilFlag := fs.String("until", "", "how long to run after the first event, like 60d (default: 30 days after the last event)")
-	format := fs.String("format", "text", "output: text or json")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: afterglow simulate [--events FILE.ndjson] [--until DUR] [--format text|json] WORKSPACE")
-		fmt.Fprintln(stderr, "\nRuns the workspace's flows over the events on a virtual clock, in memory, and prints every")
-		fmt.Fprintln(stderr, "message with when it leaves, then a summary per flow. Nothing is sent.")
-		fs.PrintDefaults()
+func newSimulateCmd(c *cli) *cobra.Command {
+	var o simulateOptions
+	cmd := &cobra.Command{
+		Use:   "simulate [--events FILE.ndjson] [--until DUR] [--format text|json] WORKSPACE",
+		Short: "Run a workspace over events on a virtual clock, with no database",
+		Long: `Runs the workspace's flows over the events on a virtual clock, in memory, and prints every message
+with when it leaves, then a summary per flow. Nothing is sent and no database is needed.`,
+		Example: `  afterglow simulate examples/shop
+  afterglow simulate examples/shop --until 90d --format json > timeline.json
+  afterglow simulate . --events big.ndjson`,
+		Args: args(cobra.ExactArgs(1)),
+		RunE: func(_ *cobra.Command, a []string) error {
+			if err := oneOf("format", o.format, "text", "json"); err != nil {
+				return err
+			}
+			return runSimulate(c, a[0], o)
+		},
 	}
-	if err := fs.Parse(reorder(args)); err != nil {
-		return 2
+	f := cmd.Flags()
+	f.StringVar(&o.events, "events", "", "events, one CloudEvent per line (default: events.ndjson in the workspace)")
+	f.StringVar(&o.until, "until", "", "how long to run after the first event, like 60d (default: 30 days after the last event)")
+	f.StringVar(&o.format, "format", "text", "output: text or json")
+	return cmd
+}
+
+func runSimulate(c *cli, dir string, o simulateOptions) error {
+	stderr := c.stderr
+	ws, err := loadWorkspace(c, dir)
+	if err != nil {
+		return err
 	}
-	if err := oneOf("format", *format, "text", "json"); err != nil {
-		fmt.Fprintln(stderr, "afterglow simulate:", err)
-		return 2
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return 2
-	}
-	ws, code := loadWorkspace(fs.Arg(0), stdout, stderr)
-	if ws == nil {
-		return code
-	}
-	path := *eventsFile
+	path := o.events
 	if path == "" {
 		path = filepath.Join(ws.Dir, "events.ndjson")
 	}
 	evs, err := readEvents(path)
 	if err != nil {
-		fmt.Fprintln(stderr, "afterglow simulate:", err)
-		return 2
+		return usageError{err}
 	}
 	if len(evs) == 0 {
-		fmt.Fprintf(stderr, "afterglow simulate: %s holds no events\n", path)
-		return 2
+		return usagef("%s holds no events", path)
 	}
 	start, last := evs[0].Time, evs[0].Time
 	for _, e := range evs {
@@ -73,11 +76,10 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	until := last.Add(30 * 24 * time.Hour)
-	if *untilFlag != "" {
-		d, err := timespec.ParseCompound(*untilFlag)
+	if o.until != "" {
+		d, err := timespec.ParseCompound(o.until)
 		if err != nil {
-			fmt.Fprintln(stderr, "afterglow simulate: --until:", err)
-			return 2
+			return usagef("--until: %v", err)
 		}
 		until = start.Add(d)
 	}
@@ -90,8 +92,7 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		eng := engine.New(st, engine.NewFlowSet(ws), engine.Options{Clock: clk, Logger: zerolog.Nop(), EventTime: true, Preview: true,
 			Unsubscribe: func(c, ch, m string) string { return "https://afterglow.example/u/" + m }})
 		if err := eng.SaveVersions(ctx, eng.Flows()); err != nil {
-			fmt.Fprintln(stderr, "afterglow simulate:", err)
-			return 1
+			return err
 		}
 		shards[i] = sim.Shard{Engine: eng, Clock: clk, Store: st}
 	}
@@ -104,8 +105,8 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if err := sim.RunSharded(ctx, shards, evs, until, progress); err != nil {
-		fmt.Fprintln(stderr, "\nafterglow simulate:", err)
-		return 1
+		fmt.Fprintln(stderr)
+		return err
 	}
 	if lastShown != began {
 		fmt.Fprintf(stderr, "\rsimulated %d events in %s%20s\n", len(evs), time.Since(began).Round(time.Millisecond), "")
@@ -134,16 +135,10 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	if *format == "json" {
-		err = rep.WriteJSON(stdout)
-	} else {
-		err = rep.WriteText(stdout)
+	if o.format == "json" {
+		return rep.WriteJSON(c.stdout)
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "afterglow simulate:", err)
-		return 1
-	}
-	return 0
+	return rep.WriteText(c.stdout)
 }
 
 func readEvents(path string) ([]event.Event, error) {
