@@ -16,63 +16,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/afterglowhq/afterglow/message"
 	"github.com/rs/zerolog"
 )
-
-// Shape is the form of a message's content; a channel carries one or more shapes.
-type Shape string
-
-const (
-	Email    Shape = "email"
-	SMS      Shape = "sms"
-	WhatsApp Shape = "whatsapp"
-	Push     Shape = "push"
-	Webhook  Shape = "webhook"
-)
-
-// Shapes lists every content shape in a stable order.
-var Shapes = []Shape{Email, SMS, WhatsApp, Push, Webhook}
-
-// Recipient is where the customer is reached. Only the fields the shape needs are read.
-type Recipient struct {
-	CustomerID string `json:"customer_id"`
-	Email      string `json:"email,omitempty"`
-	Phone      string `json:"phone,omitempty"` // E.164
-	PushToken  string `json:"push_token,omitempty"`
-	Name       string `json:"name,omitempty"`
-}
-
-// Content is a rendered message. Which fields are set depends on the shape:
-// email Subject, Text, HTML; sms Text; push Title, Body, URL; whatsapp Text or TemplateName with
-// Params (and Language); webhook Payload.
-type Content struct {
-	Subject      string         `json:"subject,omitempty"`
-	Text         string         `json:"text,omitempty"`
-	HTML         string         `json:"html,omitempty"`
-	Title        string         `json:"title,omitempty"`
-	Body         string         `json:"body,omitempty"`
-	URL          string         `json:"url,omitempty"`
-	TemplateName string         `json:"template_name,omitempty"`
-	Language     string         `json:"language,omitempty"`
-	Params       []string       `json:"params,omitempty"`
-	Payload      map[string]any `json:"payload,omitempty"`
-}
-
-// Message is what a connector sends. IdempotencyKey is stable for the message however often it is
-// retried; connectors pass it to every provider that can deduplicate with it.
-type Message struct {
-	ID             string    `json:"id"`
-	IdempotencyKey string    `json:"idempotency_key"`
-	Channel        string    `json:"channel"`
-	Shape          Shape     `json:"shape"`
-	Category       string    `json:"category"` // transactional | marketing
-	Flow           string    `json:"flow"`
-	Step           string    `json:"step"`
-	Locale         string    `json:"locale"`
-	To             Recipient `json:"to"`
-	Content        Content   `json:"content"`
-	UnsubscribeURL string    `json:"unsubscribe_url,omitempty"`
-}
 
 // Result is what the provider said when it accepted the message.
 type Result struct {
@@ -81,7 +27,7 @@ type Result struct {
 
 // Connector sends messages through one provider account.
 type Connector interface {
-	Send(ctx context.Context, m Message) (Result, error)
+	Send(ctx context.Context, m message.Message) (Result, error)
 }
 
 // Options are the shared resources a connector may use. Zero values are replaced by defaults.
@@ -97,7 +43,7 @@ type Options struct {
 type Spec struct {
 	Name    string
 	Summary string
-	Shapes  []Shape
+	Shapes  []message.Shape
 	Schema  json.RawMessage // JSON Schema 2020-12 of `with`; every property has a description
 	New     func(with map[string]any, opts Options) (Connector, error)
 }
@@ -151,7 +97,7 @@ func Names() []string {
 }
 
 // Carries reports whether the spec can carry a shape.
-func (s Spec) Carries(sh Shape) bool {
+func (s Spec) Carries(sh message.Shape) bool {
 	for _, x := range s.Shapes {
 		if x == sh {
 			return true

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/afterglowhq/afterglow/message"
 )
 
 func TestErrorKindsSurviveWrapping(t *testing.T) {
@@ -35,11 +37,11 @@ func TestRegisterRejectsIncompleteAndDuplicateSpecs(t *testing.T) {
 		}()
 		f()
 	}
-	mustPanic("no constructor", func() { Register(Spec{Name: "test-incomplete", Shapes: []Shape{SMS}}) })
+	mustPanic("no constructor", func() { Register(Spec{Name: "test-incomplete", Shapes: []message.Shape{message.SMS}}) })
 	newFn := func(map[string]any, Options) (Connector, error) { return nil, nil }
-	Register(Spec{Name: "test-once", Shapes: []Shape{SMS}, New: newFn})
-	mustPanic("duplicate", func() { Register(Spec{Name: "test-once", Shapes: []Shape{SMS}, New: newFn}) })
-	if s, ok := Lookup("test-once"); !ok || !s.Carries(SMS) || s.Carries(Email) {
+	Register(Spec{Name: "test-once", Shapes: []message.Shape{message.SMS}, New: newFn})
+	mustPanic("duplicate", func() { Register(Spec{Name: "test-once", Shapes: []message.Shape{message.SMS}, New: newFn}) })
+	if s, ok := Lookup("test-once"); !ok || !s.Carries(message.SMS) || s.Carries(message.Email) {
 		t.Errorf("lookup = %+v, %v", s, ok)
 	}
 }

@@ -5,10 +5,10 @@ package dsl
 import (
 	"time"
 
-	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/dsl/content"
 	"github.com/afterglowhq/afterglow/dsl/exprs"
 	"github.com/afterglowhq/afterglow/dsl/timespec"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 // Flow is a compiled flow. Steps keep their ids; a journey records the id it waits at.
@@ -238,7 +238,7 @@ func (p *Policies) Merge(flow *Policies) *Policies {
 type Channel struct {
 	Name      string
 	Connector string
-	Shape     connectors.Shape
+	Shape     message.Shape
 	With      map[string]any // raw: ${VAR} references are expanded when the engine starts
 	RateLimit float64        // messages per second; 0 means unlimited
 	Line      int

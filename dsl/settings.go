@@ -11,6 +11,7 @@ import (
 	"github.com/afterglowhq/afterglow/dsl/content"
 	"github.com/afterglowhq/afterglow/dsl/diag"
 	"github.com/afterglowhq/afterglow/dsl/yamlnode"
+	"github.com/afterglowhq/afterglow/message"
 	"github.com/afterglowhq/afterglow/schemas"
 	"gopkg.in/yaml.v3"
 )
@@ -200,18 +201,18 @@ func (d *decoder) channel(k, v *yaml.Node) *Channel {
 	shape, sn := d.str(v, "shape")
 	switch {
 	case shape != "":
-		c.Shape = connectors.Shape(shape)
+		c.Shape = message.Shape(shape)
 		if !spec.Carries(c.Shape) {
 			d.errorf(sn, "channel-shape", "connector %s does not carry %s content; it carries %s", name, shape, shapesText(spec.Shapes))
 		}
 	case len(spec.Shapes) == 1:
 		c.Shape = spec.Shapes[0]
-	case content.IsShape(c.Name) && spec.Carries(connectors.Shape(c.Name)):
-		c.Shape = connectors.Shape(c.Name)
-	case content.IsShape(name) && spec.Carries(connectors.Shape(name)):
+	case content.IsShape(c.Name) && spec.Carries(message.Shape(c.Name)):
+		c.Shape = message.Shape(c.Name)
+	case content.IsShape(name) && spec.Carries(message.Shape(name)):
 		// A connector named after a shape (webhook) carries that shape unless told otherwise:
 		// `crm: {connector: webhook}` sends webhook content.
-		c.Shape = connectors.Shape(name)
+		c.Shape = message.Shape(name)
 	default:
 		d.errorf(k, "channel-shape", "channel %s uses %s, which carries several shapes (%s): say which with `shape:`", c.Name, name, shapesText(spec.Shapes))
 	}
@@ -226,7 +227,7 @@ func (d *decoder) channel(k, v *yaml.Node) *Channel {
 	return c
 }
 
-func shapesText(ss []connectors.Shape) string {
+func shapesText(ss []message.Shape) string {
 	var out []string
 	for _, s := range ss {
 		out = append(out, string(s))

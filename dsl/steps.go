@@ -8,13 +8,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/dsl/content"
 	"github.com/afterglowhq/afterglow/dsl/diag"
 	"github.com/afterglowhq/afterglow/dsl/exprs"
 	"github.com/afterglowhq/afterglow/dsl/timespec"
 	"github.com/afterglowhq/afterglow/dsl/yamlnode"
 	"github.com/afterglowhq/afterglow/event"
+	"github.com/afterglowhq/afterglow/message"
 	"gopkg.in/yaml.v3"
 )
 
@@ -223,7 +223,7 @@ func (fd *flowDecoder) send(n *yaml.Node, scope exprs.Scope) *Send {
 	if c, _ := fd.str(n, "category"); c != "" {
 		snd.Category = c
 	}
-	var shape connectors.Shape
+	var shape message.Shape
 	if set := fd.ctx.Settings; set != nil && set.File != "" && snd.Channel != "" {
 		ch := set.Channels[snd.Channel]
 		if ch == nil {
@@ -233,7 +233,7 @@ func (fd *flowDecoder) send(n *yaml.Node, scope exprs.Scope) *Send {
 			shape = ch.Shape
 		}
 	} else if content.IsShape(snd.Channel) {
-		shape = connectors.Shape(snd.Channel)
+		shape = message.Shape(snd.Channel)
 	}
 	if name, tn := fd.str(n, "template"); name != "" {
 		snd.Template = name
@@ -266,7 +266,7 @@ func (fd *flowDecoder) send(n *yaml.Node, scope exprs.Scope) *Send {
 	return snd
 }
 
-func (fd *flowDecoder) templateRef(tn *yaml.Node, name string, shape connectors.Shape, chNode *yaml.Node, channel string) {
+func (fd *flowDecoder) templateRef(tn *yaml.Node, name string, shape message.Shape, chNode *yaml.Node, channel string) {
 	if fd.ctx.Templates == nil {
 		return
 	}

@@ -4,11 +4,11 @@ import (
 	"regexp"
 	"sort"
 
-	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/dsl/content"
 	"github.com/afterglowhq/afterglow/dsl/diag"
 	"github.com/afterglowhq/afterglow/dsl/exprs"
 	"github.com/afterglowhq/afterglow/dsl/yamlnode"
+	"github.com/afterglowhq/afterglow/message"
 	"github.com/afterglowhq/afterglow/schemas"
 	"gopkg.in/yaml.v3"
 )
@@ -16,7 +16,7 @@ import (
 // Template is a template file: named content of one shape, in several locales.
 type Template struct {
 	Name        string
-	Shape       connectors.Shape
+	Shape       message.Shape
 	Description string
 	Content     *content.Content
 	File        string
@@ -60,7 +60,7 @@ func ParseTemplate(file string, src []byte, l *diag.List) *Template {
 		d.errorf(sn, "template-shape", "%q is not a content shape: use email, sms, whatsapp, push or webhook", shape)
 		return t
 	}
-	t.Shape = connectors.Shape(shape)
+	t.Shape = message.Shape(shape)
 	_, dl := yamlnode.Get(root, "default_locale")
 	_, locs := yamlnode.Get(root, "locales")
 	t.Content = content.Parse(file, src, t.Shape, dl, locs, root, l)

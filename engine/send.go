@@ -6,11 +6,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/engine/policy"
 	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/event"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 // send renders a message and decides when it may leave, then puts it in the outbox. Rendering now
@@ -113,19 +113,19 @@ func (b *batch) render(st *custState, j *store.Journey, f *dsl.Flow, step *dsl.S
 	return nil
 }
 
-func recipient(c *store.Customer) connectors.Recipient {
+func recipient(c *store.Customer) message.Recipient {
 	str := func(k string) string { s, _ := c.Attrs[k].(string); return s }
 	name := strings.TrimSpace(str("first_name") + " " + str("last_name"))
-	return connectors.Recipient{CustomerID: c.ID, Email: str("email"), Phone: str("phone"), PushToken: str("push_token"), Name: name}
+	return message.Recipient{CustomerID: c.ID, Email: str("email"), Phone: str("phone"), PushToken: str("push_token"), Name: name}
 }
 
-func hasAddress(s connectors.Shape, to connectors.Recipient) bool {
+func hasAddress(s message.Shape, to message.Recipient) bool {
 	switch s {
-	case connectors.Email:
+	case message.Email:
 		return to.Email != ""
-	case connectors.SMS, connectors.WhatsApp:
+	case message.SMS, message.WhatsApp:
 		return to.Phone != ""
-	case connectors.Push:
+	case message.Push:
 		return to.PushToken != ""
 	}
 	return true

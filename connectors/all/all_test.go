@@ -16,6 +16,7 @@ import (
 	"github.com/afterglowhq/afterglow/connectors"
 	_ "github.com/afterglowhq/afterglow/connectors/all"
 	"github.com/afterglowhq/afterglow/connectors/internal/settings"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 var builtins = []string{"console", "fcm", "smtp", "twilio", "webhook", "whatsapp_cloud"}
@@ -24,7 +25,7 @@ func TestEveryBuiltinRegisters(t *testing.T) {
 	if got := connectors.Names(); !reflect.DeepEqual(got, builtins) {
 		t.Fatalf("registered %v, want %v", got, builtins)
 	}
-	for _, sh := range connectors.Shapes {
+	for _, sh := range message.Shapes {
 		carried := false
 		for _, s := range connectors.All() {
 			carried = carried || s.Carries(sh)
@@ -33,7 +34,7 @@ func TestEveryBuiltinRegisters(t *testing.T) {
 			t.Errorf("no connector carries %s", sh)
 		}
 	}
-	if console, _ := connectors.Lookup("console"); !slices.Equal(console.Shapes, connectors.Shapes) {
+	if console, _ := connectors.Lookup("console"); !slices.Equal(console.Shapes, message.Shapes) {
 		t.Errorf("console carries %v, want every shape", console.Shapes)
 	}
 	for _, s := range connectors.All() {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/connectors/internal/settings"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 //go:embed schema.json
@@ -25,7 +26,7 @@ func init() {
 	connectors.Register(connectors.Spec{
 		Name:    "console",
 		Summary: "prints messages instead of sending them (development)",
-		Shapes:  connectors.Shapes,
+		Shapes:  message.Shapes,
 		Schema:  schema,
 		New:     New,
 	})
@@ -54,7 +55,7 @@ func New(with map[string]any, opts connectors.Options) (connectors.Connector, er
 	return &console{out: out, full: full}, nil
 }
 
-func (c *console) Send(_ context.Context, m connectors.Message) (connectors.Result, error) {
+func (c *console) Send(_ context.Context, m message.Message) (connectors.Result, error) {
 	var b bytes.Buffer
 	c.render(&b, m)
 	c.mu.Lock()
@@ -65,7 +66,7 @@ func (c *console) Send(_ context.Context, m connectors.Message) (connectors.Resu
 	return connectors.Result{}, nil
 }
 
-func (c *console) render(b *bytes.Buffer, m connectors.Message) {
+func (c *console) render(b *bytes.Buffer, m message.Message) {
 	head := fmt.Sprintf("── %s message %s ", m.Channel, m.ID)
 	fmt.Fprintf(b, "%s%s\n", head, strings.Repeat("─", max(3, 60-len([]rune(head)))))
 	field := func(name, value string) {
@@ -86,15 +87,15 @@ func (c *console) render(b *bytes.Buffer, m connectors.Message) {
 
 	ct := m.Content
 	switch m.Shape {
-	case connectors.Email:
+	case message.Email:
 		field("subject", ct.Subject)
 		c.text(b, field, "text", ct.Text)
 		if c.full {
 			c.text(b, field, "html", ct.HTML)
 		}
-	case connectors.SMS:
+	case message.SMS:
 		c.text(b, field, "text", ct.Text)
-	case connectors.WhatsApp:
+	case message.WhatsApp:
 		if ct.TemplateName != "" {
 			lang := ct.Language
 			if lang == "" {
@@ -107,11 +108,11 @@ func (c *console) render(b *bytes.Buffer, m connectors.Message) {
 		} else {
 			c.text(b, field, "text", ct.Text)
 		}
-	case connectors.Push:
+	case message.Push:
 		field("title", ct.Title)
 		c.text(b, field, "body", ct.Body)
 		field("url", ct.URL)
-	case connectors.Webhook:
+	case message.Webhook:
 		c.payload(b, field, ct.Payload)
 	default:
 		c.text(b, field, "text", ct.Text)
@@ -120,18 +121,18 @@ func (c *console) render(b *bytes.Buffer, m connectors.Message) {
 	b.WriteString("\n")
 }
 
-func recipient(m connectors.Message) string {
+func recipient(m message.Message) string {
 	to := m.To
 	var addr string
 	switch m.Shape {
-	case connectors.Email:
+	case message.Email:
 		addr = to.Email
 		if to.Name != "" && addr != "" {
 			addr = fmt.Sprintf("%s <%s>", to.Name, addr)
 		}
-	case connectors.SMS, connectors.WhatsApp:
+	case message.SMS, message.WhatsApp:
 		addr = to.Phone
-	case connectors.Push:
+	case message.Push:
 		// Device tokens run to 150+ characters; the start is enough to tell them apart.
 		addr = to.PushToken
 		if len(addr) > 24 {

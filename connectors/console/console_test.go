@@ -9,9 +9,10 @@ import (
 	"testing"
 
 	"github.com/afterglowhq/afterglow/connectors"
+	"github.com/afterglowhq/afterglow/message"
 )
 
-func send(t *testing.T, with map[string]any, m connectors.Message) string {
+func send(t *testing.T, with map[string]any, m message.Message) string {
 	t.Helper()
 	var out bytes.Buffer
 	c, err := New(with, connectors.Options{Out: &out})
@@ -34,12 +35,12 @@ func wantLines(t *testing.T, got string, lines ...string) {
 }
 
 func TestEveryShapePrintsReadably(t *testing.T) {
-	base := connectors.Message{ID: "m1", Channel: "email", Category: "marketing", Flow: "thank-you-nps", Step: "thanks", Locale: "es",
-		To: connectors.Recipient{CustomerID: "7001", Email: "laura@example.com", Phone: "+51987654321", PushToken: "fcm-token-0123456789abcdefghijklmnop", Name: "Laura"}}
+	base := message.Message{ID: "m1", Channel: "email", Category: "marketing", Flow: "thank-you-nps", Step: "thanks", Locale: "es",
+		To: message.Recipient{CustomerID: "7001", Email: "laura@example.com", Phone: "+51987654321", PushToken: "fcm-token-0123456789abcdefghijklmnop", Name: "Laura"}}
 
 	email := base
-	email.Shape = connectors.Email
-	email.Content = connectors.Content{Subject: "¡Gracias, Laura!", Text: "Hola Laura,\nGracias por tu pedido #1001.", HTML: "<p>Hola</p>"}
+	email.Shape = message.Email
+	email.Content = message.Content{Subject: "¡Gracias, Laura!", Text: "Hola Laura,\nGracias por tu pedido #1001.", HTML: "<p>Hola</p>"}
 	email.UnsubscribeURL = "https://shop.example/u/abc"
 	out := send(t, nil, email)
 	wantLines(t, out,
@@ -58,34 +59,34 @@ func TestEveryShapePrintsReadably(t *testing.T) {
 	}
 
 	sms := base
-	sms.Shape, sms.Channel, sms.Category = connectors.SMS, "sms", "transactional"
-	sms.Content = connectors.Content{Text: "Tu pedido #1001 salió hoy"}
+	sms.Shape, sms.Channel, sms.Category = message.SMS, "sms", "transactional"
+	sms.Content = message.Content{Text: "Tu pedido #1001 salió hoy"}
 	wantLines(t, send(t, nil, sms), "channel:     sms (sms, transactional)", "to:          +51987654321 (customer 7001)", "text:        Tu pedido #1001 salió hoy")
 
 	wa := base
-	wa.Shape, wa.Channel = connectors.WhatsApp, "whatsapp"
-	wa.Content = connectors.Content{TemplateName: "early_access", Params: []string{"Laura", "verano"}}
+	wa.Shape, wa.Channel = message.WhatsApp, "whatsapp"
+	wa.Content = message.Content{TemplateName: "early_access", Params: []string{"Laura", "verano"}}
 	wantLines(t, send(t, nil, wa), "template:    early_access (es)", "{{1}}:       Laura", "{{2}}:       verano")
 
 	push := base
-	push.Shape, push.Channel = connectors.Push, "push"
-	push.Content = connectors.Content{Title: "¿Te gustó?", Body: "Cuéntanos", URL: "https://shop.example/r"}
+	push.Shape, push.Channel = message.Push, "push"
+	push.Content = message.Content{Title: "¿Te gustó?", Body: "Cuéntanos", URL: "https://shop.example/r"}
 	wantLines(t, send(t, nil, push), "to:          fcm-token-0123456789… (customer 7001)", "title:       ¿Te gustó?", "body:        Cuéntanos", "url:         https://shop.example/r")
 
 	hook := base
-	hook.Shape, hook.Channel = connectors.Webhook, "crm"
-	hook.Content = connectors.Content{Payload: map[string]any{"order_id": "1001"}}
+	hook.Shape, hook.Channel = message.Webhook, "crm"
+	hook.Content = message.Content{Payload: map[string]any{"order_id": "1001"}}
 	wantLines(t, send(t, nil, hook), "to:          customer 7001", `payload:     {"order_id":"1001"}`)
 }
 
 func TestFullPrintsEveryLine(t *testing.T) {
-	m := connectors.Message{ID: "m1", Channel: "email", Shape: connectors.Email,
-		Content: connectors.Content{Subject: "S", Text: "line one\nline two", HTML: "<p>html</p>"}}
+	m := message.Message{ID: "m1", Channel: "email", Shape: message.Email,
+		Content: message.Content{Subject: "S", Text: "line one\nline two", HTML: "<p>html</p>"}}
 	wantLines(t, send(t, map[string]any{"full": "true"}, m), "text:", "    line one", "    line two", "html:", "    <p>html</p>")
 }
 
 func TestLongLinesAreShortened(t *testing.T) {
-	m := connectors.Message{ID: "m1", Channel: "sms", Shape: connectors.SMS, Content: connectors.Content{Text: strings.Repeat("á", 300)}}
+	m := message.Message{ID: "m1", Channel: "sms", Shape: message.SMS, Content: message.Content{Text: strings.Repeat("á", 300)}}
 	out := send(t, nil, m)
 	if strings.Contains(out, strings.Repeat("á", 100)) || !strings.Contains(out, strings.Repeat("á", 99)+"…") {
 		t.Errorf("long line not shortened to 100 characters:\n%s", out)
@@ -103,8 +104,8 @@ func TestConcurrentBlocksDoNotInterleave(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c.Send(context.Background(), connectors.Message{ID: fmt.Sprint(i), Channel: "sms", Shape: connectors.SMS,
-				To: connectors.Recipient{Phone: fmt.Sprint(i)}, Content: connectors.Content{Text: fmt.Sprint("text ", i)}})
+			c.Send(context.Background(), message.Message{ID: fmt.Sprint(i), Channel: "sms", Shape: message.SMS,
+				To: message.Recipient{Phone: fmt.Sprint(i)}, Content: message.Content{Text: fmt.Sprint("text ", i)}})
 		}()
 	}
 	wg.Wait()

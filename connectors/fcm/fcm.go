@@ -17,6 +17,7 @@ import (
 	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/connectors/internal/httpx"
 	"github.com/afterglowhq/afterglow/connectors/internal/settings"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 //go:embed schema.json
@@ -26,7 +27,7 @@ func init() {
 	connectors.Register(connectors.Spec{
 		Name:    "fcm",
 		Summary: "push notifications through Firebase Cloud Messaging (HTTP v1)",
-		Shapes:  []connectors.Shape{connectors.Push},
+		Shapes:  []message.Shape{message.Push},
 		Schema:  schema,
 		New:     New,
 	})

@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/afterglowhq/afterglow/connectors"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 var (
@@ -243,11 +244,11 @@ func setup(t *testing.T, extra map[string]any) (*google, *clock, connectors.Conn
 	return g, c, conn
 }
 
-func push() connectors.Message {
-	return connectors.Message{
-		ID: "msg-1", IdempotencyKey: "journey-4/cross-sell", Channel: "push", Shape: connectors.Push,
-		To:      connectors.Recipient{CustomerID: "7001", PushToken: "dGVzdC1kZXZpY2UtdG9rZW4"},
-		Content: connectors.Content{Title: "¿Te gustó tu café?", Body: "Prueba el molinillo a juego", URL: "https://shop.example/p/grinder"},
+func push() message.Message {
+	return message.Message{
+		ID: "msg-1", IdempotencyKey: "journey-4/cross-sell", Channel: "push", Shape: message.Push,
+		To:      message.Recipient{CustomerID: "7001", PushToken: "dGVzdC1kZXZpY2UtdG9rZW4"},
+		Content: message.Content{Title: "¿Te gustó tu café?", Body: "Prueba el molinillo a juego", URL: "https://shop.example/p/grinder"},
 	}
 }
 
@@ -431,10 +432,10 @@ func TestUnsendableMessagesArePermanent(t *testing.T) {
 	noToken := push()
 	noToken.To.PushToken = ""
 	empty := push()
-	empty.Content = connectors.Content{URL: "https://shop.example"}
+	empty.Content = message.Content{URL: "https://shop.example"}
 	email := push()
-	email.Shape = connectors.Email
-	for name, m := range map[string]connectors.Message{"no token": noToken, "no title or body": empty, "email shape": email} {
+	email.Shape = message.Email
+	for name, m := range map[string]message.Message{"no token": noToken, "no title or body": empty, "email shape": email} {
 		if _, err := c.Send(context.Background(), m); !connectors.IsPermanent(err) {
 			t.Errorf("%s: err = %v, want permanent", name, err)
 		}

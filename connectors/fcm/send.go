@@ -11,14 +11,15 @@ import (
 
 	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/connectors/internal/httpx"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 // request is the HTTP v1 send body.
 type request struct {
-	Message message `json:"message"`
+	Message fcmMessage `json:"message"`
 }
 
-type message struct {
+type fcmMessage struct {
 	Token        string            `json:"token"`
 	Notification notification      `json:"notification"`
 	Data         map[string]string `json:"data,omitempty"`
@@ -58,8 +59,8 @@ var hints = map[string]string{
 	"THIRD_PARTY_AUTH_ERROR": "the APNs certificate or web push key in the Firebase project is missing or invalid",
 }
 
-func build(m connectors.Message) (request, error) {
-	if m.Shape != connectors.Push {
+func build(m message.Message) (request, error) {
+	if m.Shape != message.Push {
 		return request{}, fmt.Errorf("carries push only, not %q; route that channel to another connector", m.Shape)
 	}
 	if m.To.PushToken == "" {
@@ -69,7 +70,7 @@ func build(m connectors.Message) (request, error) {
 	if strings.TrimSpace(c.Title) == "" && strings.TrimSpace(c.Body) == "" {
 		return request{}, errors.New("the notification has neither a title nor a body")
 	}
-	msg := message{Token: m.To.PushToken, Notification: notification{Title: c.Title, Body: c.Body}}
+	msg := fcmMessage{Token: m.To.PushToken, Notification: notification{Title: c.Title, Body: c.Body}}
 	if c.URL != "" {
 		// data.url is for the app to open; webpush's link opens on click in browsers, which
 		// accept only https links there.
@@ -82,7 +83,7 @@ func build(m connectors.Message) (request, error) {
 	return request{Message: msg}, nil
 }
 
-func (f *fcm) Send(ctx context.Context, m connectors.Message) (connectors.Result, error) {
+func (f *fcm) Send(ctx context.Context, m message.Message) (connectors.Result, error) {
 	msg, err := build(m)
 	if err != nil {
 		return connectors.Result{}, connectors.Permanent(fmt.Errorf("fcm: %w", err))

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/afterglowhq/afterglow/connectors"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 // maxLine is the header line length RFC 5322 recommends; longer lines are folded at spaces.
@@ -31,7 +31,7 @@ type envelope struct {
 
 // compose renders m as an RFC 5322 message with CRLF line endings: headers encoded per RFC 2047,
 // the text and HTML bodies quoted-printable, in a multipart/alternative when both are present.
-func compose(m connectors.Message, cfg *config, date time.Time) ([]byte, envelope, error) {
+func compose(m message.Message, cfg *config, date time.Time) ([]byte, envelope, error) {
 	if strings.TrimSpace(m.To.Email) == "" {
 		return nil, envelope{}, fmt.Errorf("customer %s has no email address", m.To.CustomerID)
 	}
@@ -146,7 +146,7 @@ func header(b *bytes.Buffer, name, value string) {
 
 // messageID derives the Message-ID from the idempotency key, so every retry of a message carries
 // the same id and a receiver that has seen it can tell a duplicate.
-func messageID(m connectors.Message, from string) string {
+func messageID(m message.Message, from string) string {
 	seed := m.IdempotencyKey
 	if seed == "" {
 		seed = m.ID

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/afterglowhq/afterglow/connectors"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 func TestProviderID(t *testing.T) {
@@ -46,7 +46,7 @@ func TestHeaderFolding(t *testing.T) {
 }
 
 func TestMessageIDIsStableAndUsesTheSenderDomain(t *testing.T) {
-	m := connectors.Message{ID: "m1", IdempotencyKey: "j1/thanks"}
+	m := message.Message{ID: "m1", IdempotencyKey: "j1/thanks"}
 	a, b := messageID(m, "hola@tienda.example"), messageID(m, "hola@tienda.example")
 	if a != b || !strings.HasSuffix(a, "@tienda.example>") {
 		t.Errorf("message ids %q and %q", a, b)

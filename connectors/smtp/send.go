@@ -9,11 +9,12 @@ import (
 	"strings"
 
 	"github.com/afterglowhq/afterglow/connectors"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 // Send delivers one message in its own SMTP conversation.
-func (c *connector) Send(ctx context.Context, m connectors.Message) (connectors.Result, error) {
-	if m.Shape != connectors.Email {
+func (c *connector) Send(ctx context.Context, m message.Message) (connectors.Result, error) {
+	if m.Shape != message.Email {
 		return connectors.Result{}, connectors.Permanent(fmt.Errorf("smtp: carries email only, not %q; route that channel to another connector", m.Shape))
 	}
 	msg, env, err := compose(m, &c.cfg, c.now())

@@ -22,6 +22,7 @@ import (
 
 	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/connectors/internal/settings"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 //go:embed schema.json
@@ -31,7 +32,7 @@ func init() {
 	connectors.Register(connectors.Spec{
 		Name:    "smtp",
 		Summary: "email through an SMTP server",
-		Shapes:  []connectors.Shape{connectors.Email},
+		Shapes:  []message.Shape{message.Email},
 		Schema:  schema,
 		New:     New,
 	})

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/afterglowhq/afterglow/connectors"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 var clock = time.Date(2025, 10, 14, 15, 4, 5, 0, time.FixedZone("PET", -5*3600))
@@ -27,12 +28,12 @@ const (
 	html    = "<html><body><p>Hola <b>Laura</b>,</p><p>Gracias por tu pedido #1001 — ¡ya casi es tuyo!</p>\n<p><a href=\"https://tienda.example/pedidos/1001?utm_source=afterglow&amp;utm_medium=email\">Ver pedido</a></p></body></html>"
 )
 
-func email() connectors.Message {
-	return connectors.Message{
-		ID: "msg-1", IdempotencyKey: "journey-1/thanks", Channel: "email", Shape: connectors.Email,
+func email() message.Message {
+	return message.Message{
+		ID: "msg-1", IdempotencyKey: "journey-1/thanks", Channel: "email", Shape: message.Email,
 		Category: "marketing", Flow: "thank-you-nps", Step: "thanks", Locale: "es",
-		To:             connectors.Recipient{CustomerID: "7001", Email: "laura@example.com", Name: "Laura Núñez"},
-		Content:        connectors.Content{Subject: subject, Text: text, HTML: html},
+		To:             message.Recipient{CustomerID: "7001", Email: "laura@example.com", Name: "Laura Núñez"},
+		Content:        message.Content{Subject: subject, Text: text, HTML: html},
 		UnsubscribeURL: "https://tienda.example/u/7001?sig=abc",
 	}
 }
@@ -167,7 +168,7 @@ func TestRetryKeepsTheMessageID(t *testing.T) {
 	c := newConnector(t, s, creds)
 	other := email()
 	other.IdempotencyKey = "journey-2/thanks"
-	for _, m := range []connectors.Message{email(), email(), other} {
+	for _, m := range []message.Message{email(), email(), other} {
 		if _, err := c.Send(context.Background(), m); err != nil {
 			t.Fatal(err)
 		}
@@ -341,7 +342,7 @@ func TestSinglePartMessages(t *testing.T) {
 	plain.Content.HTML, plain.UnsubscribeURL = "", ""
 	htmlOnly := email()
 	htmlOnly.Content.Text = ""
-	for _, m := range []connectors.Message{plain, htmlOnly} {
+	for _, m := range []message.Message{plain, htmlOnly} {
 		if _, err := c.Send(context.Background(), m); err != nil {
 			t.Fatal(err)
 		}
@@ -401,8 +402,8 @@ func TestUnsendableMessagesArePermanent(t *testing.T) {
 	empty := email()
 	empty.Content.Text, empty.Content.HTML = "", " "
 	sms := email()
-	sms.Shape = connectors.SMS
-	for name, m := range map[string]connectors.Message{"no address": noAddress, "bad address": badAddress, "no body": empty, "sms shape": sms} {
+	sms.Shape = message.SMS
+	for name, m := range map[string]message.Message{"no address": noAddress, "bad address": badAddress, "no body": empty, "sms shape": sms} {
 		if _, err := c.Send(context.Background(), m); !connectors.IsPermanent(err) {
 			t.Errorf("%s: err = %v, want permanent", name, err)
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/connectors/internal/httpx"
 	"github.com/afterglowhq/afterglow/connectors/internal/settings"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 //go:embed schema.json
@@ -30,7 +31,7 @@ func init() {
 	connectors.Register(connectors.Spec{
 		Name:    "twilio",
 		Summary: "SMS through the Twilio Messages API",
-		Shapes:  []connectors.Shape{connectors.SMS},
+		Shapes:  []message.Shape{message.SMS},
 		Schema:  schema,
 		New:     New,
 	})
@@ -104,8 +105,8 @@ type answer struct {
 	MoreInfo string `json:"more_info"`
 }
 
-func (t *twilio) Send(ctx context.Context, m connectors.Message) (connectors.Result, error) {
-	if m.Shape != connectors.SMS {
+func (t *twilio) Send(ctx context.Context, m message.Message) (connectors.Result, error) {
+	if m.Shape != message.SMS {
 		return connectors.Result{}, connectors.Permanent(fmt.Errorf("twilio: carries sms only, not %q; route that channel to another connector", m.Shape))
 	}
 	if m.To.Phone == "" {

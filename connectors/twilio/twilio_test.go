@@ -16,15 +16,16 @@ import (
 	"time"
 
 	"github.com/afterglowhq/afterglow/connectors"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 const sid = "AC0123456789abcdef0123456789abcdef"
 
-func sms() connectors.Message {
-	return connectors.Message{
-		ID: "msg-1", IdempotencyKey: "journey-1/reminder", Channel: "sms", Shape: connectors.SMS,
-		To:      connectors.Recipient{CustomerID: "7001", Phone: "+51987654321"},
-		Content: connectors.Content{Text: "Laura, tu café se acaba pronto: https://shop.example/r/1"},
+func sms() message.Message {
+	return message.Message{
+		ID: "msg-1", IdempotencyKey: "journey-1/reminder", Channel: "sms", Shape: message.SMS,
+		To:      message.Recipient{CustomerID: "7001", Phone: "+51987654321"},
+		Content: message.Content{Text: "Laura, tu café se acaba pronto: https://shop.example/r/1"},
 	}
 }
 
@@ -185,10 +186,10 @@ func TestUnsendableMessagesArePermanent(t *testing.T) {
 	noPhone := sms()
 	noPhone.To.Phone = ""
 	email := sms()
-	email.Shape = connectors.Email
+	email.Shape = message.Email
 	empty := sms()
 	empty.Content.Text = " "
-	for name, m := range map[string]connectors.Message{"no phone": noPhone, "email shape": email, "empty text": empty} {
+	for name, m := range map[string]message.Message{"no phone": noPhone, "email shape": email, "empty text": empty} {
 		if _, err := c.Send(context.Background(), m); !connectors.IsPermanent(err) {
 			t.Errorf("%s: err = %v, want permanent", name, err)
 		}

@@ -1,23 +1,23 @@
 package webhook
 
-import "github.com/afterglowhq/afterglow/connectors"
+import "github.com/afterglowhq/afterglow/message"
 
 // body is the JSON the endpoint receives; doc.go shows it. Field names are part of the public
 // contract with receivers: add fields, never rename them.
 type body struct {
-	ID             string               `json:"id"`
-	IdempotencyKey string               `json:"idempotency_key"`
-	Channel        string               `json:"channel"`
-	Shape          connectors.Shape     `json:"shape"`
-	Category       string               `json:"category,omitempty"`
-	Flow           string               `json:"flow,omitempty"`
-	Step           string               `json:"step,omitempty"`
-	CustomerID     string               `json:"customer_id"`
-	Locale         string               `json:"locale,omitempty"`
-	To             connectors.Recipient `json:"to"`
-	Content        *content             `json:"content,omitempty"`
-	Payload        map[string]any       `json:"payload,omitempty"`
-	UnsubscribeURL string               `json:"unsubscribe_url,omitempty"`
+	ID             string            `json:"id"`
+	IdempotencyKey string            `json:"idempotency_key"`
+	Channel        string            `json:"channel"`
+	Shape          message.Shape     `json:"shape"`
+	Category       string            `json:"category,omitempty"`
+	Flow           string            `json:"flow,omitempty"`
+	Step           string            `json:"step,omitempty"`
+	CustomerID     string            `json:"customer_id"`
+	Locale         string            `json:"locale,omitempty"`
+	To             message.Recipient `json:"to"`
+	Content        *content          `json:"content,omitempty"`
+	Payload        map[string]any    `json:"payload,omitempty"`
+	UnsubscribeURL string            `json:"unsubscribe_url,omitempty"`
 }
 
 // content is the rendered content without the webhook payload, which sits at the top level.
@@ -33,7 +33,7 @@ type content struct {
 	Params       []string `json:"params,omitempty"`
 }
 
-func newBody(m connectors.Message) body {
+func newBody(m message.Message) body {
 	c := m.Content
 	b := body{
 		ID:             m.ID,

@@ -16,6 +16,7 @@ import (
 	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/connectors/internal/httpx"
 	"github.com/afterglowhq/afterglow/connectors/internal/settings"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 //go:embed schema.json
@@ -25,7 +26,7 @@ func init() {
 	connectors.Register(connectors.Spec{
 		Name:    "webhook",
 		Summary: "signed JSON POST to an HTTP endpoint of your own",
-		Shapes:  connectors.Shapes,
+		Shapes:  message.Shapes,
 		Schema:  schema,
 		New:     New,
 	})
@@ -86,7 +87,7 @@ func Sign(secret, body []byte) string {
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-func (w *webhook) Send(ctx context.Context, m connectors.Message) (connectors.Result, error) {
+func (w *webhook) Send(ctx context.Context, m message.Message) (connectors.Result, error) {
 	body, err := json.Marshal(newBody(m))
 	if err != nil {
 		// A payload that cannot be encoded (a NaN, say) will not encode on a retry either.

@@ -16,20 +16,21 @@ import (
 	"time"
 
 	"github.com/afterglowhq/afterglow/connectors"
+	"github.com/afterglowhq/afterglow/message"
 )
 
-func message() connectors.Message {
-	return connectors.Message{
+func testMessage() message.Message {
+	return message.Message{
 		ID:             "msg-1",
 		IdempotencyKey: "journey-9/review",
 		Channel:        "crm",
-		Shape:          connectors.Webhook,
+		Shape:          message.Webhook,
 		Category:       "marketing",
 		Flow:           "review-request",
 		Step:           "review",
 		Locale:         "es-PE",
-		To:             connectors.Recipient{CustomerID: "7001", Email: "laura@example.com", Name: "Laura"},
-		Content:        connectors.Content{Payload: map[string]any{"event": "review_requested", "order_id": "1001", "score_url": "https://shop.example/r/1001"}},
+		To:             message.Recipient{CustomerID: "7001", Email: "laura@example.com", Name: "Laura"},
+		Content:        message.Content{Payload: map[string]any{"event": "review_requested", "order_id": "1001", "score_url": "https://shop.example/r/1001"}},
 	}
 }
 
@@ -67,7 +68,7 @@ func TestSendSignsAndDescribesTheMessage(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	res, err := newWebhook(t, srv.URL+"/hooks/afterglow", nil).Send(context.Background(), message())
+	res, err := newWebhook(t, srv.URL+"/hooks/afterglow", nil).Send(context.Background(), testMessage())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,9 +126,9 @@ func TestRetryIsByteIdentical(t *testing.T) {
 	}))
 	defer srv.Close()
 	c := newWebhook(t, srv.URL, nil)
-	m := message()
-	m.Shape = connectors.Email
-	m.Content = connectors.Content{Subject: "¿Qué tal tu pedido?", Text: "Hola Laura", HTML: "<p>Hola Laura</p>"}
+	m := testMessage()
+	m.Shape = message.Email
+	m.Content = message.Content{Subject: "¿Qué tal tu pedido?", Text: "Hola Laura", HTML: "<p>Hola Laura</p>"}
 	for range 2 {
 		res, err := c.Send(context.Background(), m)
 		if err != nil {
@@ -169,7 +170,7 @@ func TestStatusClassification(t *testing.T) {
 			w.WriteHeader(tc.status)
 			io.WriteString(w, "receiver says no")
 		}))
-		_, err := newWebhook(t, srv.URL, nil).Send(context.Background(), message())
+		_, err := newWebhook(t, srv.URL, nil).Send(context.Background(), testMessage())
 		srv.Close()
 		if err == nil {
 			t.Errorf("%d: no error", tc.status)
@@ -198,7 +199,7 @@ func TestTimeoutIsTransient(t *testing.T) {
 	defer srv.Close()
 	defer close(release)
 	start := time.Now()
-	_, err := newWebhook(t, srv.URL, map[string]any{"timeout": "100ms"}).Send(context.Background(), message())
+	_, err := newWebhook(t, srv.URL, map[string]any{"timeout": "100ms"}).Send(context.Background(), testMessage())
 	if err == nil || connectors.IsPermanent(err) {
 		t.Fatalf("err = %v, want transient", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/connectors/internal/httpx"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 // maxCallbackData is Meta's limit on biz_opaque_callback_data.
@@ -77,8 +78,8 @@ var transientCodes = map[int]bool{
 	131048: true, 131056: true, 133004: true,
 }
 
-func (w *whatsapp) build(m connectors.Message) (request, error) {
-	if m.Shape != connectors.WhatsApp {
+func (w *whatsapp) build(m message.Message) (request, error) {
+	if m.Shape != message.WhatsApp {
 		return request{}, fmt.Errorf("carries whatsapp only, not %q; route that channel to another connector", m.Shape)
 	}
 	if m.To.Phone == "" {
@@ -123,7 +124,7 @@ func metaLanguage(choices ...string) string {
 	return ""
 }
 
-func (w *whatsapp) Send(ctx context.Context, m connectors.Message) (connectors.Result, error) {
+func (w *whatsapp) Send(ctx context.Context, m message.Message) (connectors.Result, error) {
 	msg, err := w.build(m)
 	if err != nil {
 		return connectors.Result{}, connectors.Permanent(fmt.Errorf("whatsapp_cloud: %w", err))

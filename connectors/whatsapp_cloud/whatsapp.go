@@ -20,6 +20,7 @@ import (
 	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/connectors/internal/httpx"
 	"github.com/afterglowhq/afterglow/connectors/internal/settings"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 //go:embed schema.json
@@ -29,7 +30,7 @@ func init() {
 	connectors.Register(connectors.Spec{
 		Name:    "whatsapp_cloud",
 		Summary: "WhatsApp templates and text through Meta's WhatsApp Cloud API",
-		Shapes:  []connectors.Shape{connectors.WhatsApp},
+		Shapes:  []message.Shape{message.WhatsApp},
 		Schema:  schema,
 		New:     New,
 	})

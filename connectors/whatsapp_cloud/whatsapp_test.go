@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/afterglowhq/afterglow/connectors"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 const okAnswer = `{"messaging_product":"whatsapp","contacts":[{"input":"+51987654321","wa_id":"51987654321"}],"messages":[{"id":"wamid.HBgLNTE5ODc2NTQzMjEVAgARGBI5QTND","message_status":"accepted"}]}`
@@ -63,11 +64,11 @@ func connector(t *testing.T, base string, extra map[string]any) connectors.Conne
 	return c
 }
 
-func templated() connectors.Message {
-	return connectors.Message{
-		ID: "msg-1", IdempotencyKey: "journey-3/early-access", Channel: "whatsapp", Shape: connectors.WhatsApp, Locale: "es-PE",
-		To:      connectors.Recipient{CustomerID: "7001", Phone: "+51987654321"},
-		Content: connectors.Content{TemplateName: "early_access", Params: []string{"Laura", "Colección de verano"}},
+func templated() message.Message {
+	return message.Message{
+		ID: "msg-1", IdempotencyKey: "journey-3/early-access", Channel: "whatsapp", Shape: message.WhatsApp, Locale: "es-PE",
+		To:      message.Recipient{CustomerID: "7001", Phone: "+51987654321"},
+		Content: message.Content{TemplateName: "early_access", Params: []string{"Laura", "Colección de verano"}},
 	}
 }
 
@@ -134,7 +135,7 @@ func TestTextMessage(t *testing.T) {
 	var s seen
 	srv := metaServer(t, &s, http.StatusOK, nil, okAnswer)
 	m := templated()
-	m.Content = connectors.Content{Text: "Hola Laura, ¿cómo te fue con tu pedido? https://shop.example/o/1001"}
+	m.Content = message.Content{Text: "Hola Laura, ¿cómo te fue con tu pedido? https://shop.example/o/1001"}
 	if _, err := connector(t, srv.URL, map[string]any{"preview_url": "true"}).Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
@@ -227,10 +228,10 @@ func TestUnsendableMessagesArePermanent(t *testing.T) {
 	noPhone := templated()
 	noPhone.To.Phone = ""
 	empty := templated()
-	empty.Content = connectors.Content{}
+	empty.Content = message.Content{}
 	sms := templated()
-	sms.Shape = connectors.SMS
-	for name, m := range map[string]connectors.Message{"no language": noLang, "no phone": noPhone, "no content": empty, "sms shape": sms} {
+	sms.Shape = message.SMS
+	for name, m := range map[string]message.Message{"no language": noLang, "no phone": noPhone, "no content": empty, "sms shape": sms} {
 		if _, err := c.Send(context.Background(), m); !connectors.IsPermanent(err) {
 			t.Errorf("%s: err = %v, want permanent", name, err)
 		}

@@ -11,15 +11,15 @@ import (
 	"sync"
 	"unicode/utf8"
 
-	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/afterglowhq/afterglow/message"
 	"github.com/osteele/liquid"
 	"gopkg.in/yaml.v3"
 )
 
 // Content is the localized content of one message.
 type Content struct {
-	Shape         connectors.Shape
+	Shape         message.Shape
 	DefaultLocale string
 	Locales       map[string]*Variant
 	CustomerRefs  []FieldRef // customer.NAME used in the fields, for a check against the customer schema
@@ -48,24 +48,24 @@ type Variant struct {
 
 // Fields lists, per shape, the text fields and whether each is required. WhatsApp and webhook have
 // rules beyond this table (see Check).
-var Fields = map[connectors.Shape]map[string]bool{
-	connectors.Email:    {"subject": true, "text": true, "html": false},
-	connectors.SMS:      {"text": true},
-	connectors.Push:     {"title": true, "body": true, "url": false},
-	connectors.WhatsApp: {"text": false, "template_name": false, "language": false},
-	connectors.Webhook:  {},
+var Fields = map[message.Shape]map[string]bool{
+	message.Email:    {"subject": true, "text": true, "html": false},
+	message.SMS:      {"text": true},
+	message.Push:     {"title": true, "body": true, "url": false},
+	message.WhatsApp: {"text": false, "template_name": false, "language": false},
+	message.Webhook:  {},
 }
 
 // ShapeFieldNames returns every field name a shape accepts, sorted.
-func ShapeFieldNames(s connectors.Shape) []string {
+func ShapeFieldNames(s message.Shape) []string {
 	var out []string
 	for f := range Fields[s] {
 		out = append(out, f)
 	}
 	switch s {
-	case connectors.WhatsApp:
+	case message.WhatsApp:
 		out = append(out, "params")
-	case connectors.Webhook:
+	case message.Webhook:
 		out = append(out, "body")
 	}
 	sort.Strings(out)
@@ -74,7 +74,7 @@ func ShapeFieldNames(s connectors.Shape) []string {
 
 // IsShape reports whether s names a content shape.
 func IsShape(s string) bool {
-	_, ok := Fields[connectors.Shape(s)]
+	_, ok := Fields[message.Shape(s)]
 	return ok
 }
 
@@ -139,18 +139,18 @@ func (c *Content) Pick(locale string) *Variant {
 
 // Render fills the variant's templates. A missing variable renders empty; a failing filter is an
 // error, and the message is then marked failed by the caller.
-func (v *Variant) Render(vars map[string]any) (connectors.Content, error) {
+func (v *Variant) Render(vars map[string]any) (message.Content, error) {
 	return v.render(vars, false)
 }
 
 // RenderPreview fills only what a timeline shows: the subject, title and texts, not the HTML body
 // or a webhook's payload, which are most of the rendering work of a long simulation.
-func (v *Variant) RenderPreview(vars map[string]any) (connectors.Content, error) {
+func (v *Variant) RenderPreview(vars map[string]any) (message.Content, error) {
 	return v.render(vars, true)
 }
 
-func (v *Variant) render(vars map[string]any, preview bool) (connectors.Content, error) {
-	var out connectors.Content
+func (v *Variant) render(vars map[string]any, preview bool) (message.Content, error) {
+	var out message.Content
 	b := liquid.Bindings(vars)
 	get := func(name string) (string, error) {
 		t, ok := v.Fields[name]

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/dsl/diag"
 	"github.com/afterglowhq/afterglow/dsl/yamlnode"
+	"github.com/afterglowhq/afterglow/message"
 	"github.com/osteele/liquid"
 	"gopkg.in/yaml.v3"
 )
@@ -20,7 +20,7 @@ var LocaleRe = regexp.MustCompile(`^[a-z]{2,3}(-([A-Z]{2}|[0-9]{3}))?$`)
 // Parse reads default_locale and locales (value nodes; either may be nil) of the file whose source
 // is src as content of the given shape. It reports every problem and returns what it could read;
 // nil when nothing usable.
-func Parse(file string, src []byte, shape connectors.Shape, defaultLocale, locales *yaml.Node, where *yaml.Node, l *diag.List) *Content {
+func Parse(file string, src []byte, shape message.Shape, defaultLocale, locales *yaml.Node, where *yaml.Node, l *diag.List) *Content {
 	c := &Content{Shape: shape, Locales: map[string]*Variant{}}
 	f := &fieldParser{file: file, src: src, l: l, refs: &c.CustomerRefs}
 	pos := func(n *yaml.Node) diag.Pos {
@@ -76,7 +76,7 @@ func (f *fieldParser) pos(n *yaml.Node, offset int) diag.Pos {
 	return diag.Pos{File: f.file, Line: line, Col: col}
 }
 
-func (f *fieldParser) variant(shape connectors.Shape, locale string, key, n *yaml.Node) *Variant {
+func (f *fieldParser) variant(shape message.Shape, locale string, key, n *yaml.Node) *Variant {
 	file, l := f.file, f.l
 	pos := func(x *yaml.Node) diag.Pos { return diag.Pos{File: file, Line: x.Line, Col: x.Column} }
 	if n == nil || n.Kind != yaml.MappingNode {
@@ -95,13 +95,13 @@ func (f *fieldParser) variant(shape connectors.Shape, locale string, key, n *yam
 			continue
 		}
 		switch {
-		case shape == connectors.Webhook && name == "body":
+		case shape == message.Webhook && name == "body":
 			if p.Value.Kind != yaml.MappingNode {
 				l.ErrorfOnce(pos(p.Value), "template-shape", "a webhook body must be a mapping (a JSON object)")
 				continue
 			}
 			v.Body = f.jsonTemplate(p.Value)
-		case shape == connectors.WhatsApp && name == "params":
+		case shape == message.WhatsApp && name == "params":
 			if p.Value.Kind != yaml.SequenceNode {
 				l.ErrorfOnce(pos(p.Value), "template-shape", "params must be a list of texts, one per {{n}} placeholder of the approved template")
 				continue
@@ -119,7 +119,7 @@ func (f *fieldParser) variant(shape connectors.Shape, locale string, key, n *yam
 			if t := f.field(p.Value); t != nil {
 				v.Fields[name] = t
 			}
-			if shape == connectors.SMS && name == "text" {
+			if shape == message.SMS && name == "text" {
 				warnLongSMS(file, p.Value, l)
 			}
 		}
@@ -135,7 +135,7 @@ func (f *fieldParser) variant(shape connectors.Shape, locale string, key, n *yam
 		l.ErrorfOnce(pos(key), "template-shape", "%s content in locale %s needs %s", shape, locale, strings.Join(missing, " and "))
 	}
 	switch shape {
-	case connectors.WhatsApp:
+	case message.WhatsApp:
 		_, hasText := present["text"]
 		_, hasTpl := present["template_name"]
 		switch {
@@ -144,7 +144,7 @@ func (f *fieldParser) variant(shape connectors.Shape, locale string, key, n *yam
 		case present["params"] != nil && !hasTpl:
 			l.ErrorfOnce(pos(present["params"]), "template-shape", "params only go with template_name")
 		}
-	case connectors.Webhook:
+	case message.Webhook:
 		if present["body"] == nil {
 			l.ErrorfOnce(pos(key), "template-shape", "webhook content in locale %s needs `body`, a mapping sent as the JSON object", locale)
 		}

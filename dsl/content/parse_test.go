@@ -4,9 +4,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/dsl/diag"
 	"github.com/afterglowhq/afterglow/dsl/yamlnode"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 // Each case is a template file; the diagnostic must land on the character it names.
@@ -40,7 +40,7 @@ func TestLiquidProblemsLandOnTheirCharacter(t *testing.T) {
 			}
 			_, dl := yamlnode.Get(root, "default_locale")
 			_, locs := yamlnode.Get(root, "locales")
-			Parse("t.yaml", src, connectors.SMS, dl, locs, root, &l)
+			Parse("t.yaml", src, message.SMS, dl, locs, root, &l)
 			ds := l.Items()
 			if len(ds) != 1 {
 				t.Fatalf("want 1 diagnostic, got %v", ds)
@@ -66,7 +66,7 @@ func TestGoodLiquidHasNoDiagnostics(t *testing.T) {
 		root, _ := yamlnode.Parse("t.yaml", src, &l)
 		_, dl := yamlnode.Get(root, "default_locale")
 		_, locs := yamlnode.Get(root, "locales")
-		Parse("t.yaml", src, connectors.SMS, dl, locs, root, &l)
+		Parse("t.yaml", src, message.SMS, dl, locs, root, &l)
 		if l.Len() != 0 {
 			t.Errorf("%q: %v", text, l.Items())
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/engine/store/pgstore"
 	"github.com/afterglowhq/afterglow/event"
+	"github.com/afterglowhq/afterglow/message"
 	"github.com/rs/zerolog"
 )
 
@@ -379,7 +380,7 @@ type countingSink struct {
 	got map[string]int
 }
 
-func (s *countingSink) Send(ctx context.Context, m connectors.Message) (connectors.Result, error) {
+func (s *countingSink) Send(ctx context.Context, m message.Message) (connectors.Result, error) {
 	s.mu.Lock()
 	s.got[m.IdempotencyKey]++
 	s.mu.Unlock()

@@ -22,6 +22,7 @@ import (
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/engine/clock"
 	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/afterglowhq/afterglow/message"
 	"github.com/rs/zerolog"
 )
 
@@ -281,8 +282,8 @@ func outcome(err error) string {
 	return "transient"
 }
 
-func toConnector(m *store.Message) connectors.Message {
-	return connectors.Message{
+func toConnector(m *store.Message) message.Message {
+	return message.Message{
 		ID: m.ID, IdempotencyKey: m.IdempotencyKey, Channel: m.Channel, Shape: m.Shape, Category: m.Category,
 		Flow: m.FlowID, Step: m.StepID, Locale: m.Locale, To: m.To, Content: m.Content, UnsubscribeURL: m.UnsubscribeURL,
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/afterglowhq/afterglow/engine/clock"
 	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/engine/store/memstore"
+	"github.com/afterglowhq/afterglow/message"
 	"github.com/rs/zerolog"
 )
 
@@ -75,8 +76,8 @@ func setup(t *testing.T, st store.Store, url string, n int) (*Dispatcher, *clock
 	for i := range n {
 		id := "m" + string(rune('a'+i))
 		ms = append(ms, &store.Message{ID: id, IdempotencyKey: id, CustomerID: "c" + string(rune('a'+i)), JourneyID: "j", FlowID: "f",
-			StepID: "s", Channel: "crm", Shape: connectors.Webhook, Category: "transactional", Status: store.Pending, SendAt: t0, CreatedAt: t0,
-			Content: connectors.Content{Payload: map[string]any{"n": i}}})
+			StepID: "s", Channel: "crm", Shape: message.Webhook, Category: "transactional", Status: store.Pending, SendAt: t0, CreatedAt: t0,
+			Content: message.Content{Payload: map[string]any{"n": i}}})
 	}
 	if err := st.InTx(context.Background(), func(tx store.Tx) error { return tx.InsertMessages(context.Background(), ms) }); err != nil {
 		t.Fatal(err)
@@ -86,7 +87,7 @@ func setup(t *testing.T, st store.Store, url string, n int) (*Dispatcher, *clock
 	return d, clk
 }
 
-func message(t *testing.T, st store.Store, id string) *store.Message {
+func storedMessage(t *testing.T, st store.Store, id string) *store.Message {
 	ms, err := st.Messages(context.Background(), store.MessageFilter{})
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +110,7 @@ func TestDeliveryRetriesAndRecordsEveryAttempt(t *testing.T) {
 	if n, err := d.RunOnce(ctx); n != 1 || err != nil {
 		t.Fatalf("first round: %d %v", n, err)
 	}
-	m := message(t, st, "ma")
+	m := storedMessage(t, st, "ma")
 	if m.Status != store.Pending || !m.SendAt.Equal(t0.Add(time.Minute)) || m.Attempts != 1 {
 		t.Fatalf("after a 503: %s at %s, %d attempts", m.Status, m.SendAt, m.Attempts)
 	}
@@ -118,13 +119,13 @@ func TestDeliveryRetriesAndRecordsEveryAttempt(t *testing.T) {
 	}
 	clk.Advance(time.Minute)
 	d.RunOnce(ctx)
-	m = message(t, st, "ma")
+	m = storedMessage(t, st, "ma")
 	if m.Status != store.Pending || !m.SendAt.Equal(t0.Add(3*time.Minute)) {
 		t.Fatalf("after a 429 with Retry-After 120s: %s at %s, want the provider's 2 minutes", m.Status, m.SendAt.Sub(t0))
 	}
 	clk.Advance(2 * time.Minute)
 	d.RunOnce(ctx)
-	m = message(t, st, "ma")
+	m = storedMessage(t, st, "ma")
 	if m.Status != store.Sent || m.ProviderID != "crm-1" || m.Attempts != 3 || s.deliveries("ma") != 1 {
 		t.Fatalf("third attempt: %+v, deliveries %d", m, s.deliveries("ma"))
 	}
@@ -197,7 +198,7 @@ func TestALostRecordResendsWithTheSameKey(t *testing.T) {
 		t.Fatalf("after the lease: %d %v", n, err)
 	}
 	for _, id := range []string{"ma", "mb", "mc"} {
-		if m := message(t, st, id); m.Status != store.Sent {
+		if m := storedMessage(t, st, id); m.Status != store.Sent {
 			t.Errorf("%s: %s", id, m.Status)
 		}
 		// The provider saw the message twice, both times with one idempotency key, so a receiver
@@ -216,7 +217,7 @@ type slowConnector struct {
 	count map[string]int
 }
 
-func (c *slowConnector) Send(_ context.Context, m connectors.Message) (connectors.Result, error) {
+func (c *slowConnector) Send(_ context.Context, m message.Message) (connectors.Result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.count[m.IdempotencyKey]++
@@ -238,7 +239,7 @@ func TestNoSendOutlivesItsLease(t *testing.T) {
 	}
 	var sent, leased []string
 	for _, id := range []string{"ma", "mb", "mc", "md"} {
-		switch m := message(t, st, id); m.Status {
+		switch m := storedMessage(t, st, id); m.Status {
 		case store.Sent:
 			sent = append(sent, id)
 		case store.Sending:
@@ -257,7 +258,7 @@ func TestNoSendOutlivesItsLease(t *testing.T) {
 		t.Fatalf("after the lease: %d %v", n, err)
 	}
 	for _, id := range []string{"ma", "mb", "mc", "md"} {
-		if m := message(t, st, id); m.Status != store.Sent || slow.count[id] != 1 {
+		if m := storedMessage(t, st, id); m.Status != store.Sent || slow.count[id] != 1 {
 			t.Errorf("%s is %s, sent %d times; want sent once", id, m.Status, slow.count[id])
 		}
 	}
@@ -273,9 +274,9 @@ func TestRecordingGroupSurvivesOneBadAttempt(t *testing.T) {
 	ctx := context.Background()
 	in := make(chan finished, 4)
 	ghost := &store.Message{ID: "ghost", CustomerID: "cz", Channel: "crm", Status: store.Sent}
-	in <- finished{message(t, st, "ma"), store.Attempt{MessageID: "ma", CustomerID: "ca", N: 1, At: t0, Outcome: "sent"}}
+	in <- finished{storedMessage(t, st, "ma"), store.Attempt{MessageID: "ma", CustomerID: "ca", N: 1, At: t0, Outcome: "sent"}}
 	in <- finished{ghost, store.Attempt{MessageID: "ghost", CustomerID: "cz", N: 1, At: t0, Outcome: "sent"}}
-	in <- finished{message(t, st, "mc"), store.Attempt{MessageID: "mc", CustomerID: "cc", N: 1, At: t0, Outcome: "sent"}}
+	in <- finished{storedMessage(t, st, "mc"), store.Attempt{MessageID: "mc", CustomerID: "cc", N: 1, At: t0, Outcome: "sent"}}
 	close(in)
 	if err := d.record(ctx, in); err == nil {
 		t.Error("recording an attempt of a message the outbox never had reported no error")

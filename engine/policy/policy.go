@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 // Skip and deferral reasons recorded on messages.
@@ -26,7 +26,7 @@ const (
 type Input struct {
 	Now        time.Time
 	Channel    string
-	Shape      connectors.Shape
+	Shape      message.Shape
 	Category   string // transactional | marketing
 	Holdout    bool
 	HasAddress bool
@@ -46,9 +46,9 @@ type Decision struct {
 
 // ConsentKey is the consent a shape needs for marketing. A webhook reaches the shop's own systems,
 // not the customer, so it needs none.
-func ConsentKey(s connectors.Shape) string {
+func ConsentKey(s message.Shape) string {
 	switch s {
-	case connectors.Email, connectors.SMS, connectors.WhatsApp, connectors.Push:
+	case message.Email, message.SMS, message.WhatsApp, message.Push:
 		return string(s)
 	}
 	return ""

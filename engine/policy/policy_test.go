@@ -4,10 +4,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/dsl/timespec"
 	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 var (
@@ -27,7 +27,7 @@ func in(now time.Time, channel string, sends ...time.Time) Input {
 	for _, s := range sends {
 		marks = append(marks, store.SendMark{At: s, Channel: "email", Category: "marketing"})
 	}
-	shape := connectors.Shape(channel)
+	shape := message.Shape(channel)
 	return Input{Now: now, Channel: channel, Shape: shape, Category: "marketing", HasAddress: true,
 		Consent: map[string]any{"email": true, "sms": true, "push": true}, Location: lima, Sends: marks, Policies: monthly("defer")}
 }

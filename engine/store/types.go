@@ -17,8 +17,8 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/event"
+	"github.com/afterglowhq/afterglow/message"
 	"github.com/shopspring/decimal"
 )
 
@@ -114,7 +114,7 @@ type Message struct {
 	FlowVersion    string
 	StepID         string
 	Channel        string
-	Shape          connectors.Shape
+	Shape          message.Shape
 	Category       string
 	IdempotencyKey string
 	Status         string
@@ -122,8 +122,8 @@ type Message struct {
 	SendAt         time.Time
 	CreatedAt      time.Time
 	Locale         string
-	To             connectors.Recipient
-	Content        connectors.Content
+	To             message.Recipient
+	Content        message.Content
 	UnsubscribeURL string
 	Attempts       int
 	LeaseUntil     time.Time

@@ -12,7 +12,7 @@ import (
 func testCancelPending(t *testing.T, st store.Store) {
 	seed(t, st, map[string]time.Time{"a": {}, "b": {}})
 	mk := func(customer, id, journey, channel, category, status string, at time.Time) *store.Message {
-		m := message(customer, id, status, at)
+		m := newMessage(customer, id, status, at)
 		m.JourneyID, m.Channel, m.Category = journey, channel, category
 		return m
 	}

@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/event"
+	"github.com/afterglowhq/afterglow/message"
 	"github.com/shopspring/decimal"
 )
 
@@ -394,7 +394,7 @@ func testRollback(t *testing.T, st store.Store) {
 		if err := tx.SaveEntries(ctx, []*store.Entry{{CustomerID: "ann", FlowID: "f", Key: "k", LastEnteredAt: t0}}); err != nil {
 			return err
 		}
-		if err := tx.InsertMessages(ctx, []*store.Message{message("ann", "m1", store.Pending, t0)}); err != nil {
+		if err := tx.InsertMessages(ctx, []*store.Message{newMessage("ann", "m1", store.Pending, t0)}); err != nil {
 			return err
 		}
 		if _, err := tx.LockSchedule(ctx, "sched"); err != nil {
@@ -637,7 +637,7 @@ func testTimes(t *testing.T, st store.Store) {
 		if err := tx.SaveJourneys(ctx, []*store.Journey{j}); err != nil {
 			return err
 		}
-		m := message("t", "m", store.Pending, at)
+		m := newMessage("t", "m", store.Pending, at)
 		m.CreatedAt = at
 		return tx.InsertMessages(ctx, []*store.Message{m})
 	})
@@ -928,7 +928,7 @@ func testOpenJourneysHeld(t *testing.T, st store.Store) {
 	skipped := journey("c1", "j-skipped", "f1", store.Completed, t0.Add(-6*time.Hour))
 	due := journey("c1", "j-due", "f1", store.Completed, t0.Add(-7*time.Hour))
 	msg := func(id, journeyID, status string, at time.Time) *store.Message {
-		m := message("c1", id, status, at)
+		m := newMessage("c1", id, status, at)
 		m.JourneyID = journeyID
 		return m
 	}
@@ -1096,36 +1096,36 @@ func testEntries(t *testing.T, st store.Store) {
 
 // --- messages
 
-func message(customer, id, status string, sendAt time.Time) *store.Message {
+func newMessage(customer, id, status string, sendAt time.Time) *store.Message {
 	return &store.Message{
 		ID: id, CustomerID: customer, JourneyID: "j-" + customer, FlowID: "thank-you-nps", FlowVersion: "v1", StepID: "thanks",
-		Channel: "email", Shape: connectors.Email, Category: "transactional", IdempotencyKey: id, Status: status,
+		Channel: "email", Shape: message.Email, Category: "transactional", IdempotencyKey: id, Status: status,
 		SendAt: sendAt, CreatedAt: t0, Locale: "es",
-		To:      connectors.Recipient{CustomerID: customer, Email: customer + "@example.com", Name: "Laura"},
-		Content: connectors.Content{Subject: "Gracias, Laura", Text: "Tu pedido #1001", HTML: "<p>Tu pedido &amp; más</p>"},
+		To:      message.Recipient{CustomerID: customer, Email: customer + "@example.com", Name: "Laura"},
+		Content: message.Content{Subject: "Gracias, Laura", Text: "Tu pedido #1001", HTML: "<p>Tu pedido &amp; más</p>"},
 	}
 }
 
 func testInsertMessages(t *testing.T, st store.Store) {
 	seed(t, st, map[string]time.Time{"a": {}, "b": {}})
-	full := message("a", "m-full", store.Pending, t0.Add(time.Hour))
-	full.Channel, full.Shape, full.Category = "crm", connectors.Webhook, "marketing"
+	full := newMessage("a", "m-full", store.Pending, t0.Add(time.Hour))
+	full.Channel, full.Shape, full.Category = "crm", message.Webhook, "marketing"
 	full.Reason, full.UnsubscribeURL, full.Attempts, full.ProviderID, full.LastError = "deferred: frequency", "https://u.example/x", 2, "prov-1", "timeout"
 	full.LeaseUntil, full.SentAt = t0.Add(time.Minute), t0.Add(2*time.Minute)
 	full.To.Phone, full.To.PushToken = "+51999888777", "tok"
-	full.Content = connectors.Content{TemplateName: "thanks", Language: "es", Params: []string{"Laura", "1001"},
+	full.Content = message.Content{TemplateName: "thanks", Language: "es", Params: []string{"Laura", "1001"},
 		Payload: map[string]any{"order": map[string]any{"id": "1001", "total": num("59.90"), "big": num("98765432109876543210")}, "ok": true}}
-	skipped := message("b", "m-skipped", store.Skipped, t0)
+	skipped := newMessage("b", "m-skipped", store.Skipped, t0)
 	skipped.Reason = "no consent"
-	early := message("b", "m-early", store.Pending, t0.Add(-time.Hour))
-	tie := message("a", "m-tie", store.Pending, t0)
+	early := newMessage("b", "m-early", store.Pending, t0.Add(-time.Hour))
+	tie := newMessage("a", "m-tie", store.Pending, t0)
 	inTx(t, st, func(ctx context.Context, tx store.Tx) error {
 		return tx.InsertMessages(ctx, []*store.Message{full, skipped, early, tie})
 	})
 	inTx(t, st, func(ctx context.Context, tx store.Tx) error {
-		again := message("a", "m-full", store.Sent, t0)
+		again := newMessage("a", "m-full", store.Sent, t0)
 		again.Content.Subject = "changed"
-		return tx.InsertMessages(ctx, []*store.Message{again, message("a", "m-new", store.Pending, t0.Add(2*time.Hour))})
+		return tx.InsertMessages(ctx, []*store.Message{again, newMessage("a", "m-new", store.Pending, t0.Add(2*time.Hour))})
 	})
 	ms, err := st.Messages(ctxT(t), store.MessageFilter{})
 	must(t, err)
@@ -1149,17 +1149,17 @@ func testInsertMessages(t *testing.T, st store.Store) {
 
 func testClaimMessages(t *testing.T, st store.Store) {
 	seed(t, st, map[string]time.Time{"a": {}, "b": {}})
-	expired := message("a", "m-expired", store.Sending, t0.Add(-10*time.Minute))
+	expired := newMessage("a", "m-expired", store.Sending, t0.Add(-10*time.Minute))
 	expired.LeaseUntil = t0.Add(-time.Second)
-	leased := message("a", "m-leased", store.Sending, t0.Add(-10*time.Minute))
+	leased := newMessage("a", "m-leased", store.Sending, t0.Add(-10*time.Minute))
 	leased.LeaseUntil = t0.Add(time.Minute)
-	sent := message("b", "m-sent", store.Sent, t0.Add(-time.Hour))
-	failed := message("b", "m-failed", store.Failed, t0.Add(-time.Hour))
-	skipped := message("b", "m-skipped", store.Skipped, t0.Add(-time.Hour))
+	sent := newMessage("b", "m-sent", store.Sent, t0.Add(-time.Hour))
+	failed := newMessage("b", "m-failed", store.Failed, t0.Add(-time.Hour))
+	skipped := newMessage("b", "m-skipped", store.Skipped, t0.Add(-time.Hour))
 	inTx(t, st, func(ctx context.Context, tx store.Tx) error {
 		return tx.InsertMessages(ctx, []*store.Message{
-			message("a", "m-due2", store.Pending, t0.Add(-time.Minute)), message("b", "m-due1", store.Pending, t0.Add(-2*time.Minute)),
-			message("b", "m-now", store.Pending, t0), message("a", "m-later", store.Pending, t0.Add(time.Second)),
+			newMessage("a", "m-due2", store.Pending, t0.Add(-time.Minute)), newMessage("b", "m-due1", store.Pending, t0.Add(-2*time.Minute)),
+			newMessage("b", "m-now", store.Pending, t0), newMessage("a", "m-later", store.Pending, t0.Add(time.Second)),
 			expired, leased, sent, failed, skipped,
 		})
 	})
@@ -1207,7 +1207,7 @@ func testClaimMessages(t *testing.T, st store.Store) {
 func testFinishAttempt(t *testing.T, st store.Store) {
 	seed(t, st, map[string]time.Time{"a": {}})
 	inTx(t, st, func(ctx context.Context, tx store.Tx) error {
-		return tx.InsertMessages(ctx, []*store.Message{message("a", "m1", store.Pending, t0), message("a", "m2", store.Pending, t0)})
+		return tx.InsertMessages(ctx, []*store.Message{newMessage("a", "m1", store.Pending, t0), newMessage("a", "m2", store.Pending, t0)})
 	})
 	var m *store.Message
 	inTx(t, st, func(ctx context.Context, tx store.Tx) error {
@@ -1236,7 +1236,7 @@ func testFinishAttempt(t *testing.T, st store.Store) {
 	})
 	ms, err := st.Messages(ctxT(t), store.MessageFilter{CustomerID: "a"})
 	must(t, err)
-	want := message("a", "m1", store.Sent, t0.Add(30*time.Second))
+	want := newMessage("a", "m1", store.Sent, t0.Add(30*time.Second))
 	want.Attempts, want.ProviderID, want.SentAt, want.LeaseUntil = 2, "prov-43", t0.Add(time.Minute), t0.Add(2*time.Minute)
 	deepEqual(t, "message after its attempts", ms[1], want)
 	as, err := st.Attempts(ctxT(t), "m1")
@@ -1251,7 +1251,7 @@ func testFinishAttempt(t *testing.T, st store.Store) {
 		t.Errorf("attempts of a message never finished: %+v", as)
 	}
 	// An attempt at a message the outbox never had is an error, and leaves no trace.
-	ghost := message("a", "ghost", store.Sent, t0)
+	ghost := newMessage("a", "ghost", store.Sent, t0)
 	err = st.InTx(ctxT(t), func(tx store.Tx) error {
 		return tx.FinishAttempt(ctxT(t), ghost, store.Attempt{N: 1, At: t0, Outcome: "sent"})
 	})
@@ -1348,12 +1348,12 @@ func testStats(t *testing.T, st store.Store) {
 		}); err != nil {
 			return err
 		}
-		sms := message("a", "m3", store.Pending, t0.Add(-3*time.Hour))
+		sms := newMessage("a", "m3", store.Pending, t0.Add(-3*time.Hour))
 		sms.Channel = "sms"
-		sending := message("b", "m4", store.Sending, t0.Add(-4*time.Hour))
+		sending := newMessage("b", "m4", store.Sending, t0.Add(-4*time.Hour))
 		return tx.InsertMessages(ctx, []*store.Message{
-			message("a", "m1", store.Pending, t0.Add(-time.Hour)), message("a", "m2", store.Pending, t0.Add(time.Hour)),
-			sms, sending, message("b", "m5", store.Sent, t0.Add(-5*time.Hour)),
+			newMessage("a", "m1", store.Pending, t0.Add(-time.Hour)), newMessage("a", "m2", store.Pending, t0.Add(time.Hour)),
+			sms, sending, newMessage("b", "m5", store.Sent, t0.Add(-5*time.Hour)),
 		})
 	})
 	s, err := st.Stats(ctxT(t), t0)
@@ -1624,7 +1624,7 @@ func testLockCustomersAfterWaits(t *testing.T, st store.Store) {
 func testClaimMessagesSkipsLocked(t *testing.T, st store.Store) {
 	seed(t, st, map[string]time.Time{"a": {}})
 	inTx(t, st, func(ctx context.Context, tx store.Tx) error {
-		return tx.InsertMessages(ctx, []*store.Message{message("a", "m1", store.Pending, t0.Add(-2*time.Minute)), message("a", "m2", store.Pending, t0.Add(-time.Minute))})
+		return tx.InsertMessages(ctx, []*store.Message{newMessage("a", "m1", store.Pending, t0.Add(-2*time.Minute)), newMessage("a", "m2", store.Pending, t0.Add(-time.Minute))})
 	})
 	h := hold(t, st, func(ctx context.Context, tx store.Tx) error {
 		ms, err := tx.ClaimMessages(ctx, t0, t0.Add(time.Minute), 1)

@@ -3,8 +3,8 @@ package memstore
 import (
 	"strings"
 
-	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 // NewLean returns a store for simulations. It keeps of each message only what a timeline shows
@@ -21,8 +21,8 @@ func NewLean() *Store {
 
 const previewLen = 200
 
-func preview(c connectors.Content) connectors.Content {
-	out := connectors.Content{Subject: c.Subject, Title: c.Title, TemplateName: c.TemplateName, URL: c.URL,
+func preview(c message.Content) message.Content {
+	out := message.Content{Subject: c.Subject, Title: c.Title, TemplateName: c.TemplateName, URL: c.URL,
 		Text: firstLine(c.Text), Body: firstLine(c.Body), Language: c.Language}
 	if c.Payload != nil {
 		out.Payload = map[string]any{}

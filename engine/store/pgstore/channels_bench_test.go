@@ -19,6 +19,7 @@ import (
 	"github.com/afterglowhq/afterglow/engine/dispatch"
 	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/event"
+	"github.com/afterglowhq/afterglow/message"
 	"github.com/rs/zerolog"
 )
 
@@ -162,8 +163,8 @@ func BenchmarkDispatch(b *testing.B) {
 				for i := range ms {
 					id := fmt.Sprintf("m%07d", k+i)
 					ms[i] = &store.Message{ID: id, IdempotencyKey: id, CustomerID: fmt.Sprintf("d%07d", k+i), JourneyID: "j" + id, FlowID: "f",
-						StepID: "s", Channel: "crm", Shape: connectors.Webhook, Category: "transactional", Status: store.Pending,
-						SendAt: benchT0, CreatedAt: benchT0, Content: connectors.Content{Payload: map[string]any{"order_id": id, "total": "59.90"}}}
+						StepID: "s", Channel: "crm", Shape: message.Webhook, Category: "transactional", Status: store.Pending,
+						SendAt: benchT0, CreatedAt: benchT0, Content: message.Content{Payload: map[string]any{"order_id": id, "total": "59.90"}}}
 				}
 				if err := st.InTx(ctx, func(tx store.Tx) error { return tx.InsertMessages(ctx, ms) }); err != nil {
 					b.Fatal(err)

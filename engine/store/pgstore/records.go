@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/event"
+	"github.com/afterglowhq/afterglow/message"
 )
 
 // The JSON columns' documents, written and read by hand with appendJSON and parseJSON. Their keys
@@ -241,7 +241,7 @@ func decodeDates(b []byte) (map[string]time.Time, error) {
 	return out, nil
 }
 
-func encodeRecipient(r connectors.Recipient) (string, error) {
+func encodeRecipient(r message.Recipient) (string, error) {
 	w := newObj(nil)
 	w.str("customer_id", r.CustomerID)
 	w.strOmit("email", r.Email)
@@ -252,13 +252,13 @@ func encodeRecipient(r connectors.Recipient) (string, error) {
 	return string(b), err
 }
 
-func decodeRecipient(b []byte) (connectors.Recipient, error) {
+func decodeRecipient(b []byte) (message.Recipient, error) {
 	m, err := parseObject(b)
-	return connectors.Recipient{CustomerID: getStr(m, "customer_id"), Email: getStr(m, "email"), Phone: getStr(m, "phone"),
+	return message.Recipient{CustomerID: getStr(m, "customer_id"), Email: getStr(m, "email"), Phone: getStr(m, "phone"),
 		PushToken: getStr(m, "push_token"), Name: getStr(m, "name")}, err
 }
 
-func encodeContent(c connectors.Content) (string, error) {
+func encodeContent(c message.Content) (string, error) {
 	w := newObj(nil)
 	w.strOmit("subject", c.Subject)
 	w.strOmit("text", c.Text)
@@ -278,12 +278,12 @@ func encodeContent(c connectors.Content) (string, error) {
 	return string(b), err
 }
 
-func decodeContent(b []byte) (connectors.Content, error) {
+func decodeContent(b []byte) (message.Content, error) {
 	m, err := parseObject(b)
 	if err != nil {
-		return connectors.Content{}, err
+		return message.Content{}, err
 	}
-	c := connectors.Content{Subject: getStr(m, "subject"), Text: getStr(m, "text"), HTML: getStr(m, "html"), Title: getStr(m, "title"),
+	c := message.Content{Subject: getStr(m, "subject"), Text: getStr(m, "text"), HTML: getStr(m, "html"), Title: getStr(m, "title"),
 		Body: getStr(m, "body"), URL: getStr(m, "url"), TemplateName: getStr(m, "template_name"), Language: getStr(m, "language")}
 	if ps, ok := m["params"].([]any); ok && len(ps) > 0 {
 		c.Params = make([]string, len(ps))

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/afterglowhq/afterglow/message"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 )
@@ -120,7 +120,7 @@ func scanMessage(row pgx.Row) (*store.Message, error) {
 		&m.Attempts, &lease, &m.ProviderID, &sent, &m.LastError); err != nil {
 		return nil, err
 	}
-	m.Shape = connectors.Shape(shape)
+	m.Shape = message.Shape(shape)
 	m.SendAt, m.CreatedAt, m.LeaseUntil, m.SentAt = sendAt.UTC(), created.UTC(), fromNull(lease), fromNull(sent)
 	var err error
 	if m.To, err = decodeRecipient(to); err != nil {
