@@ -9,6 +9,8 @@ import (
 	"github.com/afterglowhq/afterglow/engine/store"
 )
 
+func init() { register("CancelPending", testCancelPending) }
+
 func testCancelPending(t *testing.T, st store.Store) {
 	seed(t, st, map[string]time.Time{"a": {}, "b": {}})
 	mk := func(customer, id, journey, channel, category, status string, at time.Time) *store.Message {
