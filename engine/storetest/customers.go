@@ -20,7 +20,6 @@ func init() {
 	registerConcurrent("Concurrent/LockCustomersWaits", testLockCustomersWaits)
 }
 
-
 func testLockCustomersCreate(t *testing.T, st store.Store) {
 	inTx(t, st, func(ctx context.Context, tx store.Tx) error {
 		cs, err := tx.LockCustomers(ctx, []string{"a", "c"}, t0)

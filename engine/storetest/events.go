@@ -15,7 +15,6 @@ func init() {
 	register("CustomerOfOrder", testCustomerOfOrder)
 }
 
-
 func testEventDedupe(t *testing.T, st store.Store) {
 	a1 := ev("alice", "e1", "order.placed", t0, map[string]any{"order_id": "1"})
 	a2 := ev("alice", "e2", "order.delivered", t0, nil)

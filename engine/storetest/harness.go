@@ -17,7 +17,6 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-
 func ctxT(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)

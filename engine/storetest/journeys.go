@@ -18,7 +18,6 @@ func init() {
 	register("Entries", testEntries)
 }
 
-
 func journey(customer, id, flow, status string, entered time.Time) *store.Journey {
 	return &store.Journey{
 		ID: id, CustomerID: customer, FlowID: flow, FlowVersion: flow + "@1", Key: "", Status: status, StepID: "thanks",

@@ -18,7 +18,6 @@ func init() {
 	registerConcurrent("Concurrent/ClaimMessagesSkipsLocked", testClaimMessagesSkipsLocked)
 }
 
-
 func newMessage(customer, id, status string, sendAt time.Time) *store.Message {
 	return &store.Message{
 		ID: id, CustomerID: customer, JourneyID: "j-" + customer, FlowID: "thank-you-nps", FlowVersion: "v1", StepID: "thanks",

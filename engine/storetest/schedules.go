@@ -15,7 +15,6 @@ func init() {
 	registerConcurrent("Concurrent/LockScheduleHeld", testLockScheduleHeld)
 }
 
-
 func testSchedules(t *testing.T, st store.Store) {
 	inTx(t, st, func(ctx context.Context, tx store.Tx) error {
 		s, err := tx.LockSchedule(ctx, "spring-sale")

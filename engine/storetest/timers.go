@@ -170,7 +170,6 @@ func testLockCustomersAfter(t *testing.T, st store.Store) {
 	})
 }
 
-
 func testNextWake(t *testing.T, st store.Store) {
 	ctx := ctxT(t)
 	if _, ok, err := st.NextWake(ctx); ok || err != nil {
@@ -189,7 +188,6 @@ func testNextWake(t *testing.T, st store.Store) {
 		t.Errorf("NextWake after the earliest was cleared: %v %v, want %v", w, ok, t0)
 	}
 }
-
 
 func testClaimDueSkipsLocked(t *testing.T, st store.Store) {
 	seed(t, st, map[string]time.Time{"a": t0.Add(-3 * time.Hour), "b": t0.Add(-2 * time.Hour), "c": t0.Add(-time.Hour)})

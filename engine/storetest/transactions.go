@@ -20,7 +20,6 @@ func init() {
 	registerConcurrent("Concurrent/UncommittedInvisible", testUncommittedInvisible)
 }
 
-
 func testRollback(t *testing.T, st store.Store) {
 	seed(t, st, map[string]time.Time{"old": t0.Add(time.Hour)})
 	boom := errors.New("boom")
