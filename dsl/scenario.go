@@ -1,7 +1,6 @@
 package dsl
 
 import (
-	"fmt"
 	"path/filepath"
 	"strings"
 	"time"
@@ -316,5 +315,3 @@ func (d *decoder) expectations(ex *yaml.Node, sc *Scenario, w *Workspace, checkC
 		}
 	}
 }
-
-func (s *Scenario) String() string { return fmt.Sprintf("%s (%s)", s.Name, s.File) }

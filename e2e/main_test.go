@@ -6,14 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
+	"github.com/afterglowhq/afterglow/internal/pgtest"
 	"github.com/jackc/pgx/v5"
 )
-
-const defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
 var (
 	// binary is the afterglow command built for this run.
@@ -27,10 +25,7 @@ var (
 func TestMain(m *testing.M) { os.Exit(testMain(m)) }
 
 func testMain(m *testing.M) int {
-	adminURL = os.Getenv("AFTERGLOW_TEST_DATABASE_URL")
-	if adminURL == "" {
-		adminURL = defaultDatabaseURL
-	}
+	adminURL = pgtest.ConfiguredURL()
 	// Without PostgreSQL the end-to-end tests prove nothing; they fail rather than skip, so that a
 	// CI run without the database is red, not silently green.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -74,11 +69,10 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
-// goTool is the go command that runs these tests, so that the binary is built by the same
-// toolchain.
+// goTool is the go command that runs these tests (the go command puts its own folder first on
+// the PATH of the tests it runs), so that the binary is built by the same toolchain.
 func goTool() string {
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(p); err == nil {
+	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
 	return "go"

@@ -30,6 +30,3 @@ func IsDecimal(v any) bool {
 	_, err := Decimal(v)
 	return err == nil
 }
-
-// Money returns a decimal as a JSON number, which is how canonical events carry amounts.
-func Money(d decimal.Decimal) json.Number { return json.Number(d.String()) }

@@ -19,12 +19,6 @@ type Sink interface {
 	Submit(ctx context.Context, events []event.Event) error
 }
 
-// SinkFunc lets a plain function be a Sink.
-type SinkFunc func(ctx context.Context, events []event.Event) error
-
-// Submit calls f.
-func (f SinkFunc) Submit(ctx context.Context, events []event.Event) error { return f(ctx, events) }
-
 // OrderCustomers finds who placed an order. Some platform notices name the order but not its
 // customer (a Shopify refund carries neither customer nor email; a fulfillment only the order's
 // email), yet their events must be about the same customer as the order.placed was, or a flow

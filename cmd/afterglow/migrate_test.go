@@ -3,39 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/afterglowhq/afterglow/engine/store/pgstore"
-	"github.com/jackc/pgx/v5"
+	"github.com/afterglowhq/afterglow/internal/pgtest"
 )
 
-// These tests need PostgreSQL (AFTERGLOW_TEST_DATABASE_URL, or a local server with trust
-// authentication) and fail without it.
-
-func testDatabase(t *testing.T) string {
-	t.Helper()
-	url := os.Getenv("AFTERGLOW_TEST_DATABASE_URL")
-	if url == "" {
-		url = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	conn, err := pgx.Connect(context.Background(), url)
-	if err != nil {
-		t.Fatalf("no PostgreSQL at %s: %v (start one, or set AFTERGLOW_TEST_DATABASE_URL)", url, err)
-	}
-	conn.Close(context.Background())
-	return url
-}
-
 func TestMigrateCommand(t *testing.T) {
-	url := testDatabase(t)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "afterglow_test_cli" + hex.EncodeToString(b[:])
-	t.Cleanup(func() { _ = pgstore.DropSchema(context.Background(), url, schema) })
+	url, schema := pgtest.Schema(t)
 	run := func() string {
 		var out, errs bytes.Buffer
 		if code := dispatch([]string{"migrate", "--db", url, "--schema", schema}, &out, &errs); code != 0 {
@@ -66,7 +42,7 @@ func TestMigrateNeedsADatabase(t *testing.T) {
 }
 
 func TestScenarioTestsOnPostgres(t *testing.T) {
-	url := testDatabase(t)
+	url := pgtest.URL(t)
 	var out, errs bytes.Buffer
 	code := dispatch([]string{"test", "--db", url, "../../flows/thank-you-nps"}, &out, &errs)
 	if code != 0 {

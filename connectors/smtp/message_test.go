@@ -56,7 +56,7 @@ func TestMessageIDIsStableAndUsesTheSenderDomain(t *testing.T) {
 		t.Error("different keys gave the same Message-ID")
 	}
 	m.IdempotencyKey = ""
-	if messageID(m, "x@y.example") != messageID(m, "x@y.example") {
+	if c, d := messageID(m, "x@y.example"), messageID(m, "x@y.example"); c != d {
 		t.Error("without a key the message id should still be stable")
 	}
 }

@@ -14,33 +14,12 @@ import (
 	_ "github.com/afterglowhq/afterglow/connectors/all" // settings name connectors
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/dsl/diag"
-	"github.com/jackc/pgx/v5"
+	"github.com/afterglowhq/afterglow/internal/pgtest"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 )
 
-const defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-
-func databaseURL() string {
-	if u := os.Getenv("AFTERGLOW_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return defaultDatabaseURL
-}
-
-// reachable fails the test (never skips it: CI starts a database) when there is no server.
-func reachable(t testing.TB) string {
-	t.Helper()
-	url := databaseURL()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatalf("no PostgreSQL at %s: %v\nStart one (docker run -e POSTGRES_HOST_AUTH_METHOD=trust -p 5432:5432 postgres:15) or set AFTERGLOW_TEST_DATABASE_URL.", url, err)
-	}
-	conn.Close(ctx)
-	return url
-}
+func reachable(t testing.TB) string { return pgtest.URL(t) }
 
 // envInt reads a size from the environment, for running the tests bigger or smaller than usual.
 func envInt(name string, def int) int {

@@ -14,7 +14,6 @@
 package store
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/afterglowhq/afterglow/event"
@@ -164,15 +163,6 @@ type Schedule struct {
 	FireAt    time.Time // the occurrence to fan out next; zero when there is none
 	Cursor    string    // the last customer id handled in the occurrence under way
 	LastFired time.Time // the last occurrence fanned out in full
-}
-
-// JSON encodes attributes for storage; values stay as they came (json.Number for numbers).
-func JSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // values come from decoded JSON and YAML, which always encode
-	}
-	return b
 }
 
 // Cancel selects a customer's messages that must not leave any more: those of journeys that were

@@ -296,11 +296,6 @@ func (t *tx) Entries(ctx context.Context, customerIDs, flowIDs []string) ([]*sto
 	return out, nil
 }
 
-func contains(sorted []string, x string) bool {
-	i := sort.SearchStrings(sorted, x)
-	return i < len(sorted) && sorted[i] == x
-}
-
 func (t *tx) SaveCustomers(ctx context.Context, cs []*store.Customer) error {
 	for _, c := range cs {
 		cc := t.s.customerOut(c)

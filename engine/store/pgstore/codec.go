@@ -2,7 +2,6 @@ package pgstore
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -67,18 +66,6 @@ func prefixed(alias, cols string) string {
 	var out []string
 	for _, c := range strings.Split(cols, ",") {
 		out = append(out, alias+strings.TrimSpace(c))
-	}
-	return strings.Join(out, ", ")
-}
-
-// setExcluded is the SET list of an upsert that overwrites every column but the key.
-func setExcluded(cols string, key ...string) string {
-	var out []string
-	for _, c := range strings.Split(cols, ",") {
-		c = strings.TrimSpace(c)
-		if !slices.Contains(key, c) {
-			out = append(out, c+" = excluded."+c)
-		}
 	}
 	return strings.Join(out, ", ")
 }

@@ -9,7 +9,6 @@ package pgstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"regexp"
 	"runtime"
@@ -94,9 +93,6 @@ type Store struct {
 	owned bool
 }
 
-// New returns a store on a pool the caller keeps and closes; it does not check the schema.
-func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
-
 // Pool is the store's connection pool.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
@@ -143,9 +139,3 @@ type txn struct {
 }
 
 var _ store.Store = (*Store)(nil)
-
-// isUndefinedTable reports a query on a table that does not exist.
-func isUndefinedTable(err error) bool {
-	var pe interface{ SQLState() string }
-	return errors.As(err, &pe) && pe.SQLState() == "42P01"
-}

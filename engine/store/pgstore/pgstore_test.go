@@ -2,11 +2,8 @@ package pgstore_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -17,50 +14,14 @@ import (
 	"github.com/afterglowhq/afterglow/engine/store/pgstore"
 	"github.com/afterglowhq/afterglow/engine/storetest"
 	"github.com/afterglowhq/afterglow/event"
-	"github.com/jackc/pgx/v5"
+	"github.com/afterglowhq/afterglow/internal/pgtest"
 	"github.com/shopspring/decimal"
 )
 
-// The tests run against a real PostgreSQL: AFTERGLOW_TEST_DATABASE_URL, or a local server
-// with trust authentication. Each test gets a schema of its own, dropped when it ends.
+// The tests run against a real PostgreSQL (see internal/pgtest). Each test gets a schema of its
+// own, dropped when it ends.
 
-const defaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-
-func databaseURL() string {
-	if u := os.Getenv("AFTERGLOW_TEST_DATABASE_URL"); u != "" {
-		return u
-	}
-	return defaultURL
-}
-
-// reachable fails the test (never skips it: CI starts a database) when there is no server.
-func reachable(t testing.TB) string {
-	t.Helper()
-	url := databaseURL()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatalf("no PostgreSQL at %s: %v\nStart one (docker run -e POSTGRES_HOST_AUTH_METHOD=trust -p 5432:5432 postgres:15) or set AFTERGLOW_TEST_DATABASE_URL.", url, err)
-	}
-	conn.Close(ctx)
-	return url
-}
-
-func newStore(t testing.TB) *pgstore.Store {
-	t.Helper()
-	url := reachable(t)
-	st, drop, err := pgstore.OpenFresh(context.Background(), url, "afterglow_test_", pgstore.Options{MaxConns: 8})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := drop(); err != nil {
-			t.Errorf("drop the test schema: %v", err)
-		}
-	})
-	return st
-}
+func newStore(t testing.TB) *pgstore.Store { return pgtest.Store(t, pgstore.Options{MaxConns: 8}) }
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return newStore(t) })
@@ -68,17 +29,8 @@ func TestConformance(t *testing.T) {
 
 // unmigrated names a schema of its own that does not exist yet, dropped when the test ends.
 func unmigrated(t *testing.T) (opts pgstore.Options, url string) {
-	t.Helper()
-	url = reachable(t)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	opts = pgstore.Options{Schema: "afterglow_test_m" + hex.EncodeToString(b[:]), MaxConns: 4}
-	t.Cleanup(func() {
-		if err := pgstore.DropSchema(context.Background(), url, opts.Schema); err != nil {
-			t.Errorf("drop the test schema: %v", err)
-		}
-	})
-	return opts, url
+	url, schema := pgtest.Schema(t)
+	return pgstore.Options{Schema: schema, MaxConns: 4}, url
 }
 
 func TestMigrateTwice(t *testing.T) {
@@ -204,7 +156,7 @@ func TestCheckSchemaRefuses(t *testing.T) {
 }
 
 func TestBadSchemaName(t *testing.T) {
-	_, err := pgstore.Connect(context.Background(), databaseURL(), pgstore.Options{Schema: `x"; DROP TABLE y; --`})
+	_, err := pgstore.Connect(context.Background(), pgtest.ConfiguredURL(), pgstore.Options{Schema: `x"; DROP TABLE y; --`})
 	if err == nil || !strings.Contains(err.Error(), "schema") {
 		t.Errorf("Connect with a bad schema name: %v", err)
 	}

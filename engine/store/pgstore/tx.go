@@ -447,55 +447,6 @@ func (t *txn) SaveEntries(ctx context.Context, es []*store.Entry) error {
 	return nil
 }
 
-// messageRows holds messages as the arrays of one statement, in messageCols order.
-type messageRows struct {
-	cids, ids, journeys, flows, versions, steps, channels, shapes, categories, keys, statuses, reasons []string
-	sendAt, created                                                                                    []time.Time
-	locales, to, content, unsub, providers, errs                                                       []string
-	attempts                                                                                           []int32
-	lease, sent                                                                                        []pgtype.Timestamptz
-}
-
-func newMessageRows(ms []*store.Message) (*messageRows, error) {
-	n := len(ms)
-	s := func() []string { return make([]string, n) }
-	r := &messageRows{
-		cids: s(), ids: s(), journeys: s(), flows: s(), versions: s(), steps: s(), channels: s(), shapes: s(), categories: s(),
-		keys: s(), statuses: s(), reasons: s(), sendAt: make([]time.Time, n), created: make([]time.Time, n),
-		locales: s(), to: s(), content: s(), unsub: s(), providers: s(), errs: s(),
-		attempts: make([]int32, n), lease: make([]pgtype.Timestamptz, n), sent: make([]pgtype.Timestamptz, n),
-	}
-	for i, m := range ms {
-		var err error
-		if r.to[i], err = encodeRecipient(m.To); err != nil {
-			return nil, fmt.Errorf("message %s: recipient: %w", m.ID, err)
-		}
-		if r.content[i], err = encodeContent(m.Content); err != nil {
-			return nil, fmt.Errorf("message %s: content: %w", m.ID, err)
-		}
-		r.cids[i], r.ids[i], r.journeys[i], r.flows[i], r.versions[i], r.steps[i] = m.CustomerID, m.ID, m.JourneyID, m.FlowID, m.FlowVersion, m.StepID
-		r.channels[i], r.shapes[i], r.categories[i], r.keys[i], r.statuses[i], r.reasons[i] = m.Channel, string(m.Shape), m.Category, m.IdempotencyKey, m.Status, m.Reason
-		r.sendAt[i], r.created[i], r.locales[i], r.unsub[i] = m.SendAt, m.CreatedAt, m.Locale, m.UnsubscribeURL
-		r.attempts[i], r.lease[i], r.providers[i], r.sent[i], r.errs[i] = int32(m.Attempts), nullTime(m.LeaseUntil), m.ProviderID, nullTime(m.SentAt), m.LastError
-	}
-	return r, nil
-}
-
-func (r *messageRows) args() []any {
-	return []any{r.cids, r.ids, r.journeys, r.flows, r.versions, r.steps, r.channels, r.shapes, r.categories,
-		r.keys, r.statuses, r.reasons, r.sendAt, r.created, r.locales, r.to, r.content, r.unsub,
-		r.attempts, r.lease, r.providers, r.sent, r.errs}
-}
-
-const messagesFrom = `INSERT INTO messages (` + messageCols + `)
-SELECT u.customer_id, u.id, u.journey_id, u.flow_id, u.flow_version, u.step_id, u.channel, u.shape, u.category,
-	u.idempotency_key, u.status, u.reason, u.send_at, u.created_at, u.locale, u.recipient::json, u.content::json, u.unsubscribe_url,
-	u.attempts, u.lease_until, u.provider_id, u.sent_at, u.last_error
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-	$10::text[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::text[], $16::text[], $17::text[], $18::text[],
-	$19::int[], $20::timestamptz[], $21::text[], $22::timestamptz[], $23::text[])
-	AS u(` + messageCols + `)`
-
 var messageColumns = columnList(messageCols)
 
 // InsertMessages appends with COPY the messages that do not exist yet (see SaveJourneys): a

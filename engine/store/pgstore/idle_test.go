@@ -1,12 +1,13 @@
-package pgstore
+package pgstore_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/afterglowhq/afterglow/engine/store/pgstore"
+	"github.com/afterglowhq/afterglow/internal/pgtest"
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
@@ -14,16 +15,8 @@ import (
 // date refreshes, dispatch) commit without a transaction id when they find nothing to do: such a
 // commit needs no WAL flush, so polling costs no disk writes.
 func TestIdlePollsWriteNothing(t *testing.T) {
-	url := os.Getenv("AFTERGLOW_TEST_DATABASE_URL")
-	if url == "" {
-		url = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
 	ctx := context.Background()
-	st, drop, err := OpenFresh(ctx, url, "afterglow_test_", Options{MaxConns: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = drop() }()
+	st := pgtest.Store(t, pgstore.Options{MaxConns: 2})
 	now := time.Date(2025, 10, 14, 20, 0, 0, 0, time.UTC)
 	if err := st.InTx(ctx, func(tx store.Tx) error {
 		s, err := tx.LockSchedule(ctx, "sale")
@@ -53,7 +46,7 @@ func TestIdlePollsWriteNothing(t *testing.T) {
 			return err
 		}
 		var xid pgtype.Int8
-		if err := tx.(*txn).tx.QueryRow(ctx, `SELECT txid_current_if_assigned()`).Scan(&xid); err != nil {
+		if err := pgstore.TxOf(tx).QueryRow(ctx, `SELECT txid_current_if_assigned()`).Scan(&xid); err != nil {
 			return err
 		}
 		if xid.Valid {
