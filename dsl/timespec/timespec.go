@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/afterglowhq/afterglow/dsl/diag"
 )
 
 var units = map[byte]time.Duration{
@@ -239,42 +241,7 @@ func suggestZone(name string) string {
 		}
 		return ""
 	}
-	best, bestDist := "", -1
-	for _, z := range zones() {
-		if d := distance(strings.ToLower(name), strings.ToLower(z)); d <= len(name)/3+1 && (bestDist < 0 || d < bestDist) {
-			best, bestDist = z, d
-		}
-	}
-	if best == name {
-		return ""
-	}
-	return best
-}
-
-// distance is the edit distance between two strings, a swap of neighbours counting once.
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev2 := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(rb)]
+	return diag.Closest(name, zones())
 }
 
 // LoadLocation reads an IANA time zone name. Abbreviations such as "EST" and fixed offsets are
