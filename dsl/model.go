@@ -97,24 +97,6 @@ type Goal struct {
 	Exit   bool
 }
 
-// StepKind is what a step does.
-type StepKind string
-
-const (
-	KindSend      StepKind = "send"
-	KindWait      StepKind = "wait"
-	KindWaitUntil StepKind = "wait_until"
-	KindWaitFor   StepKind = "wait_for"
-	KindIf        StepKind = "if"
-	KindSplit     StepKind = "split"
-	KindUpdate    StepKind = "update"
-	KindEmit      StepKind = "emit"
-	KindExit      StepKind = "exit"
-)
-
-// StepKinds lists every kind in the order the documentation gives them.
-var StepKinds = []StepKind{KindSend, KindWait, KindWaitUntil, KindWaitFor, KindIf, KindSplit, KindUpdate, KindEmit, KindExit}
-
 // Step is one step. Next is where the journey goes after it (nil: the journey completes); for
 // if and split, Next is where the branches rejoin.
 type Step struct {

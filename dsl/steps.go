@@ -5,7 +5,6 @@ import (
 	"maps"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/afterglowhq/afterglow/dsl/content"
@@ -37,7 +36,7 @@ func (fd *flowDecoder) steps(list *yaml.Node, avail map[string]*exprs.Type, pare
 			continue
 		}
 		out = append(out, s)
-		if out := exprs.StepOutputs(string(s.Kind)); out != nil {
+		if out := StepOutputs(s.Kind); out != nil {
 			avail[s.ID] = out
 		}
 		if s.Kind == KindExit {
@@ -66,61 +65,24 @@ func (fd *flowDecoder) step(n *yaml.Node, avail map[string]*exprs.Type, parent *
 		}
 	}
 	s.Description, _ = fd.str(n, "description")
-	var kinds []StepKind
+	kinds := 0
 	for _, k := range StepKinds {
 		if key, _ := yamlnode.Get(n, string(k)); key != nil {
-			kinds = append(kinds, k)
+			kinds++
 		}
 	}
-	if len(kinds) != 1 || s.ID == "" {
+	if kinds != 1 || s.ID == "" {
 		return nil // the schema check has said what is wrong
 	}
-	s.Kind = kinds[0]
+	s.Kind = kindOf(n)
 	_, body := yamlnode.Get(n, string(s.Kind))
-	cust := fd.ctx.Customer
-	why := fd.whyNotRun(n)
-	scope := stepScope(cust, avail, why, false)
-	switch s.Kind {
-	case KindSend:
-		s.Send = fd.send(body, scope)
-	case KindWait:
-		s.Wait, _ = fd.duration(body)
-	case KindWaitUntil:
-		s.WaitUntil = fd.waitUntil(body, scope)
-	case KindWaitFor:
-		s.WaitFor = fd.waitFor(body, stepScope(cust, avail, why, true))
-	case KindIf:
-		s.If = fd.expr(body, scope, exprs.Bool)
-		_, then := yamlnode.Get(n, "then")
-		_, els := yamlnode.Get(n, "else")
-		s.Then = fd.steps(then, avail, s)
-		s.Else = fd.steps(els, avail, s)
-	case KindSplit:
-		inner := maps.Clone(avail)
-		inner[s.ID] = exprs.StepOutputs("split")
-		s.Split = fd.split(body, inner, s)
-	case KindUpdate:
-		s.Update = fd.update(body, scope)
-	case KindEmit:
-		s.Emit = &Emit{}
-		var en *yaml.Node
-		s.Emit.Event, en = fd.str(body, "event")
-		fd.eventType(en, event.CanonicalTypes)
-		if _, dn := yamlnode.Get(body, "data"); dn != nil {
-			s.Emit.Data = fd.namedExprs(dn, scope)
-		}
-	case KindExit:
-		s.Exit, _ = fd.str(body, "reason")
-		if s.Exit == "" {
-			s.Exit = "exit step " + s.ID
-		}
-	}
+	stepKinds[s.Kind].decode(fd, s, n, body, stepSite{avail: avail, why: fd.whyNotRun(n), parent: parent})
 	return s
 }
 
 // place is where a step is written: its kind, and the branches (of if and split steps) that hold it.
 type place struct {
-	kind string
+	kind StepKind
 	node *yaml.Node
 	path []arm
 }
@@ -140,36 +102,14 @@ func (fd *flowDecoder) mapSteps(list *yaml.Node, path []arm) {
 			continue
 		}
 		id, _ := fd.str(n, "id")
-		kind := ""
-		for _, k := range StepKinds {
-			if key, _ := yamlnode.Get(n, string(k)); key != nil {
-				kind = string(k)
-				break
-			}
-		}
+		kind := kindOf(n)
 		fd.paths[n] = path
 		if _, dup := fd.places[id]; id != "" && !dup {
 			fd.places[id] = place{kind, n, path}
 		}
-		sub := func(name string, steps *yaml.Node) {
-			fd.mapSteps(steps, append(slices.Clip(path), arm{id, n.Line, name}))
-		}
-		switch kind {
-		case string(KindIf):
-			_, then := yamlnode.Get(n, "then")
-			_, els := yamlnode.Get(n, "else")
-			sub("then", then)
-			sub("else", els)
-		case string(KindSplit):
-			_, body := yamlnode.Get(n, "split")
-			_, vs := yamlnode.Get(body, "variants")
-			for i, v := range yamlnode.Items(vs) {
-				name, _ := fd.str(v, "name")
-				if name == "" {
-					name = strconv.Itoa(i + 1)
-				}
-				_, st := yamlnode.Get(v, "steps")
-				sub("variant "+name, st)
+		if k, ok := stepKinds[kind]; ok && k.branches != nil {
+			for _, b := range k.branches(fd, n) {
+				fd.mapSteps(b.steps, append(slices.Clip(path), arm{id, n.Line, b.name}))
 			}
 		}
 	}
@@ -184,7 +124,7 @@ func (fd *flowDecoder) whyNotRun(cur *yaml.Node) func(string) string {
 		if !ok {
 			return ""
 		}
-		if exprs.StepOutputs(x.kind) == nil {
+		if StepOutputs(x.kind) == nil {
 			return fmt.Sprintf("step %s is a %s step, which leaves nothing in steps; only wait_for (event, timed_out) and split (variant) steps do", id, x.kind)
 		}
 		if x.node == cur {

@@ -158,55 +158,72 @@ func (b *batch) run(st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Step
 			return
 		}
 		j.StepID = step.ID
-		switch step.Kind {
-		case dsl.KindSend:
-			b.send(st, j, f, step)
-			step = step.Next
-		case dsl.KindWait:
-			if step.Wait <= 0 {
-				step = step.Next
-				continue
-			}
-			j.WakeAt = st.now.Add(step.Wait)
+		next, pause := stepRunners[step.Kind](b, st, j, f, step)
+		if pause {
 			return
-		case dsl.KindWaitUntil:
-			t := b.waitUntil(st, j, f, step)
-			if !t.After(st.now) {
-				step = step.Next
-				continue
-			}
-			j.WakeAt = t
-			return
-		case dsl.KindWaitFor:
-			j.WaitEvent = step.WaitFor.Event
-			j.WakeAt = st.now.Add(step.WaitFor.Timeout)
-			return
-		case dsl.KindIf:
-			branch := step.Else
-			if b.cond(step.If, b.vars(st, j, nil), st, f, step.ID) {
-				branch = step.Then
-			}
-			step = first(branch, step.Next)
-		case dsl.KindSplit:
-			v := pickVariant(step.Split, f.ID, step.ID, st.c.ID)
-			b.output(j, step.ID, store.StepOutput{Variant: v.Name})
-			step = first(v.Steps, step.Next)
-		case dsl.KindUpdate:
-			b.update(st, j, f, step)
-			step = step.Next
-		case dsl.KindEmit:
-			b.emit(st, j, f, step)
-			step = step.Next
-		case dsl.KindExit:
-			b.end(st, j, store.Exited, step.Exit)
-			return
-		default:
-			step = step.Next
 		}
+		step = next
 	}
 	if j.Status == store.Active {
 		b.end(st, j, store.Completed, "")
 	}
+}
+
+// stepRun runs one step of a journey: it returns the step to go on with, or pause when the
+// journey now waits (its timer or awaited event set) or has ended.
+type stepRun func(b *batch, st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Step) (next *dsl.Step, pause bool)
+
+// stepRunners runs each kind of step the flow language declares; a test fails when a kind has
+// none, so a new kind cannot be skipped silently.
+var stepRunners = map[dsl.StepKind]stepRun{
+	dsl.KindSend: func(b *batch, st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Step) (*dsl.Step, bool) {
+		b.send(st, j, f, step)
+		return step.Next, false
+	},
+	dsl.KindWait: func(_ *batch, st *custState, j *store.Journey, _ *dsl.Flow, step *dsl.Step) (*dsl.Step, bool) {
+		if step.Wait <= 0 {
+			return step.Next, false
+		}
+		j.WakeAt = st.now.Add(step.Wait)
+		return nil, true
+	},
+	dsl.KindWaitUntil: func(b *batch, st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Step) (*dsl.Step, bool) {
+		t := b.waitUntil(st, j, f, step)
+		if !t.After(st.now) {
+			return step.Next, false
+		}
+		j.WakeAt = t
+		return nil, true
+	},
+	dsl.KindWaitFor: func(_ *batch, st *custState, j *store.Journey, _ *dsl.Flow, step *dsl.Step) (*dsl.Step, bool) {
+		j.WaitEvent = step.WaitFor.Event
+		j.WakeAt = st.now.Add(step.WaitFor.Timeout)
+		return nil, true
+	},
+	dsl.KindIf: func(b *batch, st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Step) (*dsl.Step, bool) {
+		branch := step.Else
+		if b.cond(step.If, b.vars(st, j, nil), st, f, step.ID) {
+			branch = step.Then
+		}
+		return first(branch, step.Next), false
+	},
+	dsl.KindSplit: func(b *batch, st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Step) (*dsl.Step, bool) {
+		v := pickVariant(step.Split, f.ID, step.ID, st.c.ID)
+		b.output(j, step.ID, store.StepOutput{Variant: v.Name})
+		return first(v.Steps, step.Next), false
+	},
+	dsl.KindUpdate: func(b *batch, st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Step) (*dsl.Step, bool) {
+		b.update(st, j, f, step)
+		return step.Next, false
+	},
+	dsl.KindEmit: func(b *batch, st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Step) (*dsl.Step, bool) {
+		b.emit(st, j, f, step)
+		return step.Next, false
+	},
+	dsl.KindExit: func(b *batch, st *custState, j *store.Journey, _ *dsl.Flow, step *dsl.Step) (*dsl.Step, bool) {
+		b.end(st, j, store.Exited, step.Exit)
+		return nil, true
+	},
 }
 
 // resume continues a journey whose timer has come.

@@ -72,18 +72,29 @@ func firstOr(steps []*dsl.Step, next *dsl.Step) string {
 
 func (g *drawer) steps(steps []*dsl.Step) {
 	for _, s := range steps {
-		n := id(s)
-		switch s.Kind {
-		case dsl.KindSend:
+		drawers[s.Kind](g, id(s), s)
+	}
+}
+
+// drawers draws each kind of step the flow language declares; a test fails when a kind has none.
+// It is filled by init because the if and split drawers draw their branches through it.
+var drawers map[dsl.StepKind]func(g *drawer, n string, s *dsl.Step)
+
+func init() {
+	drawers = map[dsl.StepKind]func(g *drawer, n string, s *dsl.Step){
+		dsl.KindSend: func(g *drawer, n string, s *dsl.Step) {
 			g.line("  %s[%q]:::send", n, label(sendText(s)))
 			g.line("  %s --> %s", n, target(s.Next))
-		case dsl.KindWait:
+		},
+		dsl.KindWait: func(g *drawer, n string, s *dsl.Step) {
 			g.line("  %s[%q]:::wait", n, label(s.ID+"\nwait "+timespec.FormatDuration(s.Wait)))
 			g.line("  %s --> %s", n, target(s.Next))
-		case dsl.KindWaitUntil:
+		},
+		dsl.KindWaitUntil: func(g *drawer, n string, s *dsl.Step) {
 			g.line("  %s[%q]:::wait", n, label(s.ID+"\n"+waitUntilText(s.WaitUntil)))
 			g.line("  %s --> %s", n, target(s.Next))
-		case dsl.KindWaitFor:
+		},
+		dsl.KindWaitFor: func(g *drawer, n string, s *dsl.Step) {
 			w := s.WaitFor
 			text := s.ID + "\nwait for " + w.Event
 			if w.When != nil {
@@ -97,13 +108,15 @@ func (g *drawer) steps(steps []*dsl.Step) {
 			} else {
 				g.line("  %s -->|%s| %s", n, edge("timeout "+timespec.FormatDuration(w.Timeout)), target(s.Next))
 			}
-		case dsl.KindIf:
+		},
+		dsl.KindIf: func(g *drawer, n string, s *dsl.Step) {
 			g.line("  %s{%q}", n, label(s.ID+"\n"+s.If.Source))
 			g.line("  %s -->|yes| %s", n, firstOr(s.Then, s.Next))
 			g.line("  %s -->|no| %s", n, firstOr(s.Else, s.Next))
 			g.steps(s.Then)
 			g.steps(s.Else)
-		case dsl.KindSplit:
+		},
+		dsl.KindSplit: func(g *drawer, n string, s *dsl.Step) {
 			total := 0
 			for _, v := range s.Split.Variants {
 				total += v.Weight
@@ -117,7 +130,8 @@ func (g *drawer) steps(steps []*dsl.Step) {
 				g.line("  %s -->|%s| %s", n, edge(fmt.Sprintf("%s %.0f%%", v.Name, pct)), firstOr(v.Steps, s.Next))
 				g.steps(v.Steps)
 			}
-		case dsl.KindUpdate:
+		},
+		dsl.KindUpdate: func(g *drawer, n string, s *dsl.Step) {
 			var parts []string
 			for _, x := range s.Update.Set {
 				parts = append(parts, "set "+x.Name+" = "+x.Expr.Source)
@@ -127,12 +141,14 @@ func (g *drawer) steps(steps []*dsl.Step) {
 			}
 			g.line("  %s[%q]", n, label(s.ID+"\n"+strings.Join(parts, "\n")))
 			g.line("  %s --> %s", n, target(s.Next))
-		case dsl.KindEmit:
+		},
+		dsl.KindEmit: func(g *drawer, n string, s *dsl.Step) {
 			g.line("  %s>%q]", n, label(s.ID+"\nemit "+s.Emit.Event))
 			g.line("  %s --> %s", n, target(s.Next))
-		case dsl.KindExit:
+		},
+		dsl.KindExit: func(g *drawer, n string, s *dsl.Step) {
 			g.line("  %s([%q]):::ending", n, label("exit: "+s.Exit))
-		}
+		},
 	}
 }
 

@@ -62,3 +62,15 @@ func TestMermaidShowsEveryKind(t *testing.T) {
 		}
 	}
 }
+
+// A kind of step the graph cannot draw would vanish from the picture a marketer reviews.
+func TestEveryStepKindIsDrawn(t *testing.T) {
+	for _, k := range dsl.StepKinds {
+		if drawers[k] == nil {
+			t.Errorf("the graph has no drawer for step kind %s: add one to drawers", k)
+		}
+	}
+	if len(drawers) != len(dsl.StepKinds) {
+		t.Errorf("the graph draws %d step kinds, the language declares %d", len(drawers), len(dsl.StepKinds))
+	}
+}

@@ -41,17 +41,6 @@ func CustomerType(declared map[string]*Type) *Type {
 	return &Type{Kind: Map, Fields: f, Open: declared == nil}
 }
 
-// StepOutputs is what a step kind leaves in `steps.ID`.
-func StepOutputs(kind string) *Type {
-	switch kind {
-	case "wait_for":
-		return MapOf(map[string]*Type{"event": EventType, "timed_out": BoolT})
-	case "split":
-		return MapOf(map[string]*Type{"variant": StringT})
-	}
-	return nil
-}
-
 // Scope is what an expression may use where it is written: the names defined there, and for
 // names of the language that are not defined there, the reason to show.
 type Scope struct {

@@ -10,6 +10,12 @@ import (
 	"time"
 )
 
+// What wait_for and split steps leave in steps.ID (the flow language declares them with its step kinds).
+var (
+	waitForOutputs = MapOf(map[string]*Type{"event": EventType, "timed_out": BoolT})
+	splitOutputs   = MapOf(map[string]*Type{"variant": StringT})
+)
+
 func stepScope(steps map[string]*Type) Scope {
 	names := map[string]*Type{
 		"trigger": EventType, "customer": CustomerType(map[string]*Type{"birthday": TimeT, "loyalty_points": IntT,
@@ -25,7 +31,7 @@ func stepScope(steps map[string]*Type) Scope {
 }
 
 func TestCompileProblems(t *testing.T) {
-	scope := stepScope(map[string]*Type{"delivered": StepOutputs("wait_for")})
+	scope := stepScope(map[string]*Type{"delivered": waitForOutputs})
 	cases := []struct {
 		src    string
 		want   Kind
@@ -78,7 +84,7 @@ func TestCompileProblems(t *testing.T) {
 }
 
 func TestCompileAndRun(t *testing.T) {
-	scope := stepScope(map[string]*Type{"pick": StepOutputs("split")})
+	scope := stepScope(map[string]*Type{"pick": splitOutputs})
 	now := time.Date(2025, 11, 23, 10, 0, 0, 0, time.UTC)
 	vars := Vars{
 		"now":      now,
@@ -149,7 +155,7 @@ func TestUnsetComparisonIsFalseWithoutError(t *testing.T) {
 
 // Step ids are kebab-case, so steps.subject-test must mean that step, not steps.subject - test.
 func TestDashedStepIDs(t *testing.T) {
-	scope := stepScope(map[string]*Type{"subject-test": StepOutputs("split"), "arrived-late": StepOutputs("wait_for")})
+	scope := stepScope(map[string]*Type{"subject-test": splitOutputs, "arrived-late": waitForOutputs})
 	for _, src := range []string{
 		`steps.subject-test.variant == "short"`,
 		`steps.arrived-late.timed_out && "steps.x-y" != ""`,
@@ -205,7 +211,7 @@ func TestUnsetDeclaredAttributeComparesAsUnset(t *testing.T) {
 
 // Compilations share one configuration's tables; they must not write to them. Run with -race.
 func TestCompileConcurrently(t *testing.T) {
-	scope := stepScope(map[string]*Type{"delivered": StepOutputs("wait_for")})
+	scope := stepScope(map[string]*Type{"delivered": waitForOutputs})
 	srcs := []string{
 		"customer.orders_count > 1", "days_since(customer.last_order_at) >= 30", `customer.tier == "gold"`,
 		"steps.delivered.timed_out", "customer.birthday < now + days(3)", "len(customer.tags) > 0 && has(customer.email)",
@@ -239,7 +245,7 @@ func TestCompileConcurrently(t *testing.T) {
 }
 
 func BenchmarkCompile(b *testing.B) {
-	scope := stepScope(map[string]*Type{"delivered": StepOutputs("wait_for")})
+	scope := stepScope(map[string]*Type{"delivered": waitForOutputs})
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, ps := Compile("steps.delivered.timed_out == false && customer.orders_count >= 1", scope, Bool); len(ps) > 0 {

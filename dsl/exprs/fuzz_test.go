@@ -18,7 +18,7 @@ func FuzzExpr(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	scope := stepScope(map[string]*Type{"delivered": StepOutputs("wait_for"), "subject-test": StepOutputs("split")})
+	scope := stepScope(map[string]*Type{"delivered": waitForOutputs, "subject-test": splitOutputs})
 	f.Fuzz(func(t *testing.T, src string) {
 		for _, want := range []Kind{Bool, Any} {
 			start := time.Now()
