@@ -4,7 +4,7 @@ import (
 	"github.com/afterglowhq/afterglow/dsl/exprs"
 )
 
-// The scopes say which names an expression may use where it is written (DESIGN 3), and why a
+// The scopes say which names an expression may use where it is written, and why a
 // name of the language is missing there, so that the error teaches the rule.
 
 func triggerScope(customer *exprs.Type) exprs.Scope {

@@ -15,7 +15,7 @@ import (
 // metrics are computed from orders.
 var reserved = map[string]bool{"id": true, "orders_count": true, "total_spent": true, "first_order_at": true, "last_order_at": true}
 
-// applyEvent updates the customer from an event before any flow looks at it (DESIGN 9). It
+// applyEvent updates the customer from an event before any flow looks at it. It
 // returns a note when the event could not be applied in full.
 func applyEvent(c *store.Customer, ev *event.Event) string {
 	if c.Attrs == nil {

@@ -28,7 +28,7 @@ type Event struct {
 	Data            map[string]any `json:"data,omitempty"`
 }
 
-// Canonical types (DESIGN 6). Shops may send other types too; flows can react to any of them.
+// Canonical types, which the source adapters produce. Shops may send other types too; flows can react to any of them.
 const (
 	CustomerCreated = "customer.created"
 	CustomerUpdated = "customer.updated"
@@ -43,7 +43,7 @@ const (
 	SurveyAnswered  = "survey.answered"
 )
 
-// CanonicalTypes lists the types of DESIGN 6, for suggestions and documentation.
+// CanonicalTypes lists the canonical types, for suggestions and documentation.
 var CanonicalTypes = []string{
 	CustomerCreated, CustomerUpdated, ConsentUpdated, OrderPlaced, OrderFulfilled, OrderDelivered,
 	OrderCancelled, OrderRefunded, CheckoutStarted, ReviewSubmitted, SurveyAnswered,

@@ -25,7 +25,7 @@ func runAll(t *testing.T, paths ...string) []scenario.FileResult {
 	return out
 }
 
-// The engine regressions under testdata/engine-bugs each pin a sentence of DESIGN.md the engine
+// The engine regressions under testdata/engine-bugs each pin a rule of docs/flows.md the engine
 // once got wrong; they must keep passing.
 func TestEngineRegressions(t *testing.T) {
 	results := runAll(t, filepath.Join("..", "testdata", "engine-bugs"))

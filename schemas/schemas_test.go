@@ -517,11 +517,11 @@ steps:
 `
 
 var good = []doc{
-	{"thank-you-nps (DESIGN 2)", Flow, thankYouNPS},
-	{"event trigger (DESIGN 2)", Flow, triggerFlow(`{event: order.delivered, when: 'event.data.total >= 20'}`)},
-	{"schedule at trigger (DESIGN 2)", Flow, triggerFlow(`{schedule: {at: "2025-11-23T10:00:00-05:00"}, audience: 'customer.orders_count >= 1'}`)},
-	{"schedule cron trigger (DESIGN 2)", Flow, triggerFlow(`{schedule: {cron: "0 10 1 * *", timezone: Europe/Rome}, audience: 'customer.consent.email == true'}`)},
-	{"date trigger (DESIGN 2)", Flow, triggerFlow(`{date: customer.birthday, offset: -3d, at: "10:00", when: 'customer.orders_count > 0'}`)},
+	{"thank-you-nps", Flow, thankYouNPS},
+	{"event trigger", Flow, triggerFlow(`{event: order.delivered, when: 'event.data.total >= 20'}`)},
+	{"schedule at trigger", Flow, triggerFlow(`{schedule: {at: "2025-11-23T10:00:00-05:00"}, audience: 'customer.orders_count >= 1'}`)},
+	{"schedule cron trigger", Flow, triggerFlow(`{schedule: {cron: "0 10 1 * *", timezone: Europe/Rome}, audience: 'customer.consent.email == true'}`)},
+	{"date trigger", Flow, triggerFlow(`{date: customer.birthday, offset: -3d, at: "10:00", when: 'customer.orders_count > 0'}`)},
 	{"schedule at unquoted", Flow, triggerFlow(`{schedule: {at: 2025-11-23T10:00:00-05:00}, audience: true, when: customer.orders_count > 0}`)},
 	{"schedule cron macro", Flow, triggerFlow(`{schedule: {cron: "@monthly"}, audience: "true"}`)},
 	{"date trigger alone", Flow, triggerFlow(`{date: customer.created_at}`)},
@@ -556,9 +556,9 @@ locales:
 	{"whatsapp approved template", Template, "template: order-update\nchannel: whatsapp\ndefault_locale: pt-BR\nlocales: {pt-BR: {template_name: order_update, params: [\"{{ customer.first_name }}\"], language: pt_BR}, es: {template_name: order_update_es}}\n"},
 	{"webhook template", Template, "template: crm-sync\nchannel: webhook\ndefault_locale: en\nlocales: {en: {body: {customer: \"{{ customer.id }}\", tags: [a, b], nested: {n: 1}}}}\n"},
 
-	// DESIGN 5, with the ${VAR} values inside flow mappings quoted: unquoted, `{` ends a plain
+	// The settings of docs/running.md, with the ${VAR} values inside flow mappings quoted: unquoted, `{` ends a plain
 	// scalar there and the YAML does not parse.
-	{"afterglow.yaml (DESIGN 5)", Config, `flows: [flows]                       # folders of flows (relative to this file)
+	{"afterglow.yaml", Config, `flows: [flows]                       # folders of flows (relative to this file)
 templates: [templates]
 customer_schema: schemas/customer.schema.json
 timezone: America/Lima               # for customers without their own
@@ -594,7 +594,7 @@ delivery: {concurrency: 16, max_attempts: 8, lease: 1m}
 `},
 	{"listen forms", Config, "listen: \":8080\"\npublic_url: ${PUBLIC_URL}\ntimezone: ${TZ}\n"},
 
-	{"test (DESIGN 7)", Test, `name: Laura gets thanks now and the NPS survey three days after delivery
+	{"test", Test, `name: Laura gets thanks now and the NPS survey three days after delivery
 workspace: ..                         # optional: the folder with afterglow.yaml (default: nearest above)
 flows: [thank-you-nps]                # optional: default all flows of the workspace
 start: 2025-10-14T15:00:00-05:00      # the virtual clock's start

@@ -15,7 +15,7 @@ var JourneyType = MapOf(map[string]*Type{"id": StringT, "flow": StringT, "entere
 // ConsentChannels are the channels a customer's consent is recorded for.
 var ConsentChannels = []string{"email", "sms", "whatsapp", "push"}
 
-// BuiltinCustomerFields are the attributes every customer has (DESIGN 3).
+// BuiltinCustomerFields are the attributes every customer has.
 func BuiltinCustomerFields() map[string]*Type {
 	consent := map[string]*Type{}
 	for _, c := range ConsentChannels {
@@ -48,7 +48,7 @@ type Scope struct {
 	Absent map[string]string
 }
 
-// AllNames are the top-level names of the language (DESIGN 3).
+// AllNames are the top-level names of the language.
 var AllNames = []string{"event", "trigger", "customer", "steps", "journey", "now"}
 
 // NewScope defines the named variables; every other name of the language is absent with the

@@ -1,5 +1,5 @@
 // Package policy decides, when a message is written, whether it may leave and when: consent,
-// frequency limits and quiet hours (DESIGN 9). It is a pure function of its input, so the moment a
+// frequency limits and quiet hours. It is a pure function of its input, so the moment a
 // message will leave is known and visible as soon as it is in the outbox.
 package policy
 
@@ -67,7 +67,7 @@ func Decide(in Input) Decision {
 	}
 	if k := ConsentKey(in.Shape); k != "" {
 		if granted, _ := in.Consent[k].(bool); !granted {
-			return Decision{Skip: true, Reason: ReasonConsent} // unknown is no (DESIGN 9)
+			return Decision{Skip: true, Reason: ReasonConsent} // unknown consent is no
 		}
 	}
 	p := in.Policies

@@ -44,7 +44,7 @@ type SendMark struct {
 	Category string    `json:"cat"`
 }
 
-// Journey statuses (DESIGN 9).
+// Journey statuses: active until it ends as completed, exited or converted.
 const (
 	Active    = "active"
 	Completed = "completed"

@@ -69,7 +69,7 @@ func ordersCancelled(_ context.Context, d *delivery) (sources.Outcome, error) {
 	}}, nil
 }
 
-// orderData is order.placed's data: what DESIGN 6 requires, and what flows commonly branch on.
+// orderData is order.placed's data: what the canonical event requires, and what flows commonly branch on.
 func orderData(o *order, id string) map[string]any {
 	data := map[string]any{"order_id": id, "items": items(o.LineItems)}
 	if total, ok := o.TotalPrice.Amount(); ok {

@@ -1,5 +1,5 @@
 // Package shopify receives Shopify webhooks at POST /webhooks/shopify, checks their signature and
-// turns each into canonical events (DESIGN 6) for the sink. ../README.md maps every topic to the
+// turns each into canonical events for the sink. ../README.md maps every topic to the
 // events it produces.
 package shopify
 

@@ -1,5 +1,5 @@
 // Package woocommerce receives WooCommerce webhooks at POST /webhooks/woocommerce, checks their
-// signature and turns each into canonical events (DESIGN 6) for the sink. ../README.md maps every
+// signature and turns each into canonical events for the sink. ../README.md maps every
 // topic to the events it produces.
 package woocommerce
 
