@@ -52,6 +52,7 @@ type Sources struct {
 	HTTP                  bool
 	ShopifySecret         string
 	ShopifyPreviousSecret string
+	ShopifyShop           string // the shop's myshopify.com domain
 	Shopify               bool
 	WooSecret             string
 	Woo                   bool
@@ -159,6 +160,7 @@ func parseSettings(file, dir string, src []byte, l *diag.List) *Settings {
 			s.Sources.Shopify = true
 			s.Sources.ShopifySecret, _ = d.str(h, "secret")
 			s.Sources.ShopifyPreviousSecret, _ = d.str(h, "previous_secret")
+			s.Sources.ShopifyShop, _ = d.str(h, "shop")
 		}
 		if k, h := yamlnode.Get(sn, "woocommerce"); k != nil {
 			s.Sources.Woo = true

@@ -1,0 +1,283 @@
+// Package importer brings a shop's past orders into Afterglow from the files its platform exports,
+// as history: events that update customers (orders count, spending, first and last order) without
+// starting any journey.
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/afterglowhq/afterglow/event"
+	"github.com/afterglowhq/afterglow/importer/shopifycsv"
+)
+
+// ShopifyFiles are the files of one Shopify shop's export. Customers is optional.
+type ShopifyFiles struct {
+	Orders    string
+	Customers string
+}
+
+// Options configure an import.
+type Options struct {
+	// Source is the events' source; see shopifycsv.Converter.
+	Source string
+	// SkipBad imports what is good and leaves out the orders and customers with problems. Without
+	// it a file with any problem imports nothing.
+	SkipBad bool
+	// BatchSize is how many events go to Ingest at once (default 1000).
+	BatchSize int
+	// Ingest stores and processes a batch of events, all or nothing, and says how many were new.
+	Ingest func(ctx context.Context, evs []event.Event) (stored, duplicates int, err error)
+	// Progress, when set, is called after each batch.
+	Progress func(*Summary)
+	// MaxProblems bounds the problems kept in the summary (default 100); the rest are counted.
+	MaxProblems int
+	// Now dates the customers of an export whose orders file holds no order.
+	Now func() time.Time
+}
+
+// Summary says what an import found and did.
+type Summary struct {
+	OrderRows     int // data rows of the orders file
+	Orders        int // good orders
+	Cancelled     int
+	Refunded      int
+	NoEmail       int // good orders without an email: left out, nobody can be said to have bought them
+	Customers     int // good rows of the customers file
+	Unidentified  int // customer rows with neither a Customer ID nor an email: left out
+	Buyers        int // customers with at least one order imported
+	Bad           int // orders and customer rows with problems
+	Problems      []error
+	MoreProblems  int // problems beyond those kept
+	Warnings      []string
+	From, To      time.Time // first and last order
+	Events        int       // events handed to Ingest
+	Stored        int       // of which new
+	Duplicates    int       // of which already stored (a repeated import)
+	OrdersWritten int       // orders whose events were handed to Ingest
+
+	maxProblems int
+}
+
+// ErrBadRows stops an import that found problems, before anything is stored.
+var ErrBadRows = errors.New("the files have problems: nothing was imported")
+
+// Shopify imports a Shopify export: it reads every file once to check it (and to learn each
+// customer's first order), stops there when anything is wrong unless SkipBad, then reads the
+// orders again to hand their events over in batches, and the customers last, so that the
+// customers file's current details and consent win over what older orders said. Memory grows
+// with the number of customers (an id and a time each), never with the orders.
+func Shopify(ctx context.Context, files ShopifyFiles, opts Options) (*Summary, error) {
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 1000
+	}
+	if opts.MaxProblems <= 0 {
+		opts.MaxProblems = 100
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Summary{maxProblems: opts.MaxProblems}
+	conv := &shopifycsv.Converter{Source: opts.Source, IDs: map[string]string{}, FirstOrder: map[string]time.Time{}}
+	var latest time.Time
+
+	// Check the customers, and learn the id of each email.
+	if files.Customers != "" {
+		dups := 0
+		err := eachCustomer(files.Customers, s, func(cu *shopifycsv.Customer) error {
+			s.Customers++
+			if e := shopifycsv.NormEmail(cu.Email); e != "" && cu.ID != "" {
+				if prev, ok := conv.IDs[e]; ok && prev != cu.ID {
+					dups++
+					return nil
+				}
+				conv.IDs[e] = cu.ID
+			}
+			return nil
+		})
+		if err != nil {
+			return s, err
+		}
+		if dups > 0 {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("%s: emails that belong to more than one Customer ID: %d; their orders go to the first customer listed with the email", files.Customers, dups))
+		}
+	}
+
+	// Check the orders, and learn each customer's first order.
+	err := eachOrder(files.Orders, s, func(o *shopifycsv.Order) error {
+		s.Orders++
+		if o.Cancelled() {
+			s.Cancelled++
+		}
+		if _, ok := shopifycsv.Refunded(o); ok {
+			s.Refunded++
+		}
+		for _, t := range []time.Time{o.CreatedAt, o.PaidAt, o.FulfilledAt, o.CancelledAt} {
+			if t.After(latest) {
+				latest = t
+			}
+		}
+		if s.From.IsZero() || o.CreatedAt.Before(s.From) {
+			s.From = o.CreatedAt
+		}
+		if o.CreatedAt.After(s.To) {
+			s.To = o.CreatedAt
+		}
+		subject, _ := conv.Subject(o.Email)
+		if subject == "" {
+			s.NoEmail++
+			return nil
+		}
+		if first, ok := conv.FirstOrder[subject]; !ok || o.CreatedAt.Before(first) {
+			conv.FirstOrder[subject] = o.CreatedAt
+		}
+		return nil
+	})
+	if err != nil {
+		return s, err
+	}
+	s.Buyers = len(conv.FirstOrder)
+	if s.NoEmail > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%s: orders without an Email: %d (point-of-sale or cash-on-delivery sales without a customer): they are left out, since nobody can be said to have bought them", files.Orders, s.NoEmail))
+	}
+	if s.Bad > 0 && !opts.SkipBad {
+		return s, ErrBadRows
+	}
+	if latest.IsZero() {
+		latest = opts.Now()
+	}
+
+	// Hand the events over.
+	batch := make([]event.Event, 0, opts.BatchSize)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		stored, dups, err := opts.Ingest(ctx, batch)
+		if err != nil {
+			return err
+		}
+		s.Events += len(batch)
+		s.Stored += stored
+		s.Duplicates += dups
+		batch = batch[:0]
+		if opts.Progress != nil {
+			opts.Progress(s)
+		}
+		return ctx.Err()
+	}
+	add := func(evs ...event.Event) error {
+		batch = append(batch, evs...)
+		if len(batch) >= opts.BatchSize {
+			return flush()
+		}
+		return nil
+	}
+	quiet := &Summary{} // the second reading finds the same problems: they are counted once
+	err = eachOrder(files.Orders, quiet, func(o *shopifycsv.Order) error {
+		evs := conv.OrderEvents(o)
+		if len(evs) > 0 {
+			s.OrdersWritten++
+		}
+		return add(evs...)
+	})
+	if err != nil {
+		return s, err
+	}
+	if files.Customers != "" {
+		err = eachCustomer(files.Customers, quiet, func(cu *shopifycsv.Customer) error {
+			if !cu.Known() {
+				s.Unidentified++
+				return nil
+			}
+			return add(conv.CustomerEvent(cu, latest))
+		})
+		if err != nil {
+			return s, err
+		}
+	}
+	if err := flush(); err != nil {
+		return s, err
+	}
+	if s.Unidentified > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%s: customers with neither a Customer ID nor an Email: %d; they are left out", files.Customers, s.Unidentified))
+	}
+	return s, nil
+}
+
+func (s *Summary) problem(err error) error {
+	var ps shopifycsv.Problems
+	if !errors.As(err, &ps) {
+		return err // the file could not be read: stop
+	}
+	s.Bad++
+	for _, p := range ps {
+		if len(s.Problems) < s.maxProblems {
+			s.Problems = append(s.Problems, p)
+		} else {
+			s.MoreProblems++
+		}
+	}
+	return nil
+}
+
+func eachOrder(path string, s *Summary, fn func(*shopifycsv.Order) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, err := shopifycsv.NewOrderReader(f, path)
+	if err != nil {
+		return err
+	}
+	s.Warnings = append(s.Warnings, r.Warnings()...)
+	defer func() { s.OrderRows = r.Rows() }()
+	for {
+		o, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			if err := s.problem(err); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+}
+
+func eachCustomer(path string, s *Summary, fn func(*shopifycsv.Customer) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r, err := shopifycsv.NewCustomerReader(f, path)
+	if err != nil {
+		return err
+	}
+	s.Warnings = append(s.Warnings, r.Warnings()...)
+	for {
+		cu, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			if err := s.problem(err); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := fn(cu); err != nil {
+			return err
+		}
+	}
+}
