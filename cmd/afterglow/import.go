@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
 
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/engine"
@@ -23,100 +22,111 @@ import (
 	"github.com/afterglowhq/afterglow/importer"
 )
 
-func init() {
-	register("import", "bring a shop's past orders in as history (Shopify admin's CSV exports)", runImport)
-}
+func init() { addCommand(newImportCmd) }
 
 // importShopifyOptions are the flags of `afterglow import shopify`.
 type importShopifyOptions struct {
-	Orders, Customers string
-	Config            string
+	orders, customers string
+	config            string
 	configSet         bool // --config was given: a missing file is an error
-	DB                string
-	Shop              string
-	SkipBad           bool
-	Batch             int
+	db                string
+	shop              string
+	skipBad           bool
+	batch             int
 }
 
-func runImport(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "shopify" {
-		fmt.Fprintln(stderr, "Usage: afterglow import shopify --orders orders_export.csv [--customers customers_export.csv] [--config afterglow.yaml | --db URL]")
-		fmt.Fprintln(stderr, "\nShopify is the one platform whose exports Afterglow reads.")
-		return 2
+func newImportCmd(c *cli) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "import",
+		Short: "Bring a shop's past orders in as history (Shopify admin's CSV exports)",
+		Long: `Brings a shop's past orders and customers into Afterglow from the files its platform exports.
+Shopify is the one platform whose exports Afterglow reads: see afterglow import shopify --help.`,
+		Example: `  afterglow import shopify --orders orders_export.csv --customers customers_export.csv`,
+		Args:    args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_ = cmd.Help()
+			return exitStatus(2)
+		},
 	}
-	fs := flag.NewFlagSet("import shopify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cmd.AddCommand(newImportShopifyCmd(c))
+	return cmd
+}
+
+func newImportShopifyCmd(c *cli) *cobra.Command {
 	var o importShopifyOptions
-	fs.StringVar(&o.Orders, "orders", "", "the orders export (Shopify admin: Orders, Export, CSV)")
-	fs.StringVar(&o.Customers, "customers", "", "the customers export, which gives each email its Shopify customer id")
-	fs.StringVar(&o.Config, "config", "afterglow.yaml", "the workspace's settings file (for the database and the shop)")
-	fs.StringVar(&o.DB, "db", "", "database URL (default: the settings' database, then DATABASE_URL)")
-	fs.StringVar(&o.Shop, "shop", "", "the shop's myshopify.com domain (default: sources.shopify.shop in the settings)")
-	fs.BoolVar(&o.SkipBad, "skip-bad", false, "import the good orders and leave out those with problems (default: a file with any problem imports nothing)")
-	fs.IntVar(&o.Batch, "batch", 1000, "events per transaction")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: afterglow import shopify --orders orders_export.csv [--customers customers_export.csv] [--config afterglow.yaml | --db URL] [--shop DOMAIN]")
-		fmt.Fprintln(stderr, "\nStores a Shopify shop's past orders, cancellations and refunds, and its customers, as history:")
-		fmt.Fprintln(stderr, "customers' order counts and spending are updated, no flow is entered, nothing is sent. The files")
-		fmt.Fprintln(stderr, "are checked first; any malformed row is reported with its line and nothing is imported (unless")
-		fmt.Fprintln(stderr, "--skip-bad). Importing the same files again changes nothing. docs/import.md tells the details.")
-		fs.PrintDefaults()
+	cmd := &cobra.Command{
+		Use:   "shopify --orders orders_export.csv [--customers customers_export.csv] [--config afterglow.yaml | --db URL] [--shop DOMAIN]",
+		Short: "Import Shopify admin's orders and customers exports as history",
+		Long: `Stores a Shopify shop's past orders, cancellations and refunds, and its customers, as history:
+customers' order counts and spending are updated, no flow is entered, nothing is sent. The files
+are checked first; every malformed row is reported with its line, and nothing is imported unless
+--skip-bad. Importing the same files again changes nothing. docs/import.md tells the details.`,
+		Example: `  afterglow import shopify --orders orders_export.csv --customers customers_export.csv
+  afterglow import shopify --orders orders_export.csv --db postgres://localhost/shop --shop tienda.myshopify.com`,
+		Args: args(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.orders == "" {
+				return usagef("--orders is required: the orders export (Shopify admin: Orders, Export, CSV)")
+			}
+			if o.batch <= 0 {
+				return usagef("--batch must be positive")
+			}
+			o.configSet = cmd.Flags().Changed("config")
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
+			defer stop()
+			return importShopify(ctx, c, o)
+		},
 	}
-	if err := fs.Parse(reorder(args[1:])); err != nil {
-		return 2
-	}
-	fs.Visit(func(f *flag.Flag) { o.configSet = o.configSet || f.Name == "config" })
-	if o.Orders == "" || fs.NArg() != 0 || o.Batch <= 0 {
-		fs.Usage()
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	return importShopify(ctx, o, stdout, stderr)
+	f := cmd.Flags()
+	f.StringVar(&o.orders, "orders", "", "the orders export (Shopify admin: Orders, Export, CSV)")
+	f.StringVar(&o.customers, "customers", "", "the customers export, which gives each email its Shopify customer id")
+	f.StringVar(&o.config, "config", "afterglow.yaml", "the workspace's settings file (for the database and the shop)")
+	f.StringVar(&o.db, "db", "", "database URL (default: the settings' database, then DATABASE_URL)")
+	f.StringVar(&o.shop, "shop", "", "the shop's myshopify.com domain (default: sources.shopify.shop in the settings)")
+	f.BoolVar(&o.skipBad, "skip-bad", false, "import the good orders and leave out those with problems (default: a file with any problem imports nothing)")
+	f.IntVar(&o.batch, "batch", 1000, "events per transaction")
+	return cmd
 }
 
 // importShopify runs an import of Shopify exports into the database.
-func importShopify(ctx context.Context, o importShopifyOptions, stdout, stderr io.Writer) int {
-	fail := func(code int, format string, a ...any) int {
-		fmt.Fprintf(stderr, "afterglow import shopify: "+format+"\n", a...)
-		return code
-	}
-	for _, p := range []string{o.Orders, o.Customers} {
+func importShopify(ctx context.Context, c *cli, o importShopifyOptions) error {
+	stdout, stderr := c.stdout, c.stderr
+	for _, p := range []string{o.orders, o.customers} {
 		if p == "" {
 			continue
 		}
 		if _, err := os.Stat(p); err != nil {
-			return fail(2, "%v", err)
+			return usageError{err}
 		}
 	}
 	// The workspace gives the database, the shop and the date flows (a birthday flow schedules the
 	// customers it creates). Without one, --db alone will do: history needs no flow.
 	ws := emptyWorkspace()
-	if _, err := os.Stat(o.Config); err == nil || o.configSet {
-		w, errs := reload.Load(o.Config)
+	if _, err := os.Stat(o.config); err == nil || o.configSet {
+		w, errs := reload.Load(o.config)
 		if w == nil {
 			for _, d := range errs {
 				fmt.Fprintln(stderr, d.String())
 			}
-			return fail(1, "the workspace %s has errors; fix them first (afterglow validate shows them)", o.Config)
+			return fmt.Errorf("the workspace %s has errors; fix them first (afterglow validate shows them)", o.config)
 		}
 		ws = w
 	}
 	dbSetting, missing := dsl.Expand(ws.Settings.Database, os.LookupEnv)
-	if len(missing) > 0 && o.DB == "" {
-		return fail(2, "the settings' database uses %v, which is not set", missing)
+	if len(missing) > 0 && o.db == "" {
+		return usagef("the settings' database uses %v, which is not set", missing)
 	}
-	url := firstNonEmpty(o.DB, dbSetting, os.Getenv("DATABASE_URL"))
+	url := firstNonEmpty(o.db, dbSetting, os.Getenv("DATABASE_URL"))
 	if url == "" {
-		return fail(2, "no database: use --db, `database:` in the settings, or DATABASE_URL")
+		return usagef("no database: use --db, `database:` in the settings, or DATABASE_URL")
 	}
-	shop, err := shopDomain(firstNonEmpty(o.Shop, ws.Settings.Sources.ShopifyShop))
+	shop, err := shopDomain(firstNonEmpty(o.shop, ws.Settings.Sources.ShopifyShop))
 	if err != nil {
-		return fail(2, "%v", err)
+		return usageError{err}
 	}
 	st, err := pgstore.Open(ctx, url, pgstore.Options{})
 	if err != nil {
-		return fail(1, "%v", err)
+		return err
 	}
 	defer st.Close()
 	eng := engine.New(st, engine.NewFlowSet(ws), engine.Options{Logger: zerolog.New(stderr).Level(zerolog.WarnLevel), History: true})
@@ -128,8 +138,8 @@ func importShopify(ctx context.Context, o importShopifyOptions, stdout, stderr i
 			fmt.Fprintf(stderr, "\r%d of %d orders, %d events stored, %d already known", s.OrdersWritten, s.Orders, s.Stored, s.Duplicates)
 		}
 	}
-	s, err := importer.Shopify(ctx, importer.ShopifyFiles{Orders: o.Orders, Customers: o.Customers}, importer.Options{
-		Source: "shopify/" + shop, SkipBad: o.SkipBad, BatchSize: o.Batch, Progress: progress,
+	s, err := importer.Shopify(ctx, importer.ShopifyFiles{Orders: o.orders, Customers: o.customers}, importer.Options{
+		Source: "shopify/" + shop, SkipBad: o.skipBad, BatchSize: o.batch, Progress: progress,
 		Ingest: func(ctx context.Context, evs []event.Event) (int, int, error) { return ingestRetrying(ctx, eng, evs) },
 	})
 	if shown != began {
@@ -145,24 +155,24 @@ func importShopify(ctx context.Context, o importShopifyOptions, stdout, stderr i
 		fmt.Fprintf(stderr, "... and %d more problems\n", s.MoreProblems)
 	}
 	if errors.Is(err, importer.ErrBadRows) {
-		return fail(1, "%s with problems, so nothing was imported: fix the rows above, export the files again, "+
+		return fmt.Errorf("%s with problems, so nothing was imported: fix the rows above, export the files again, "+
 			"or give --skip-bad to import all the rest", plural(s.Bad, "order or customer row"))
 	}
 	if err != nil {
-		return fail(1, "%v (what was stored before stays; running the same import again completes it)", err)
+		return fmt.Errorf("%w (what was stored before stays; running the same import again completes it)", err)
 	}
 	elapsed := time.Since(began)
 	fmt.Fprintf(stdout, "imported %s (%s to %s) of %s: %d cancelled, %d refunded\n", plural(s.OrdersWritten, "order"),
 		s.From.Format("2006-01-02"), s.To.Format("2006-01-02"), plural(s.Buyers, "customer"), s.Cancelled, s.Refunded)
-	if o.Customers != "" {
-		fmt.Fprintf(stdout, "%s from %s\n", plural(s.Customers-s.Unidentified, "customer"), o.Customers)
+	if o.customers != "" {
+		fmt.Fprintf(stdout, "%s from %s\n", plural(s.Customers-s.Unidentified, "customer"), o.customers)
 	}
 	if s.Bad > 0 {
 		fmt.Fprintf(stdout, "%s left out for their problems (--skip-bad)\n", plural(s.Bad, "order or customer row"))
 	}
 	fmt.Fprintf(stdout, "%d events: %d stored, %d already there; %d rows in %s (%.0f rows/s)\n",
 		s.Events, s.Stored, s.Duplicates, s.OrderRows, elapsed.Round(time.Millisecond), float64(s.OrderRows)/elapsed.Seconds())
-	return 0
+	return nil
 }
 
 // ingestRetrying hands a batch to the engine, again when the database asks for a retry (a

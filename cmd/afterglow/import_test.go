@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/afterglowhq/afterglow/engine/store/pgstore"
+	"github.com/afterglowhq/afterglow/internal/pgtest"
 )
 
 const (
@@ -23,11 +21,7 @@ const (
 // migratedSchema makes a fresh schema and returns a database URL that uses it.
 func migratedSchema(t *testing.T) string {
 	t.Helper()
-	url := testDatabase(t)
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "afterglow_test_import" + hex.EncodeToString(b[:])
-	t.Cleanup(func() { _ = pgstore.DropSchema(context.Background(), url, schema) })
+	url, schema := pgtest.Schema(t)
 	var out, errs bytes.Buffer
 	if code := dispatch([]string{"migrate", "--db", url, "--schema", schema}, &out, &errs); code != 0 {
 		t.Fatalf("migrate: %s", errs.String())
@@ -136,9 +130,8 @@ func TestImportShopifyUsage(t *testing.T) {
 		code int
 		says string
 	}{
-		{[]string{"import"}, 2, "afterglow import shopify --orders"},
-		{[]string{"import", "woocommerce"}, 2, "Shopify is the one platform"},
-		{[]string{"import", "shopify"}, 2, "--orders"},
+		{[]string{"import", "woocommerce"}, 2, "unknown command"},
+		{[]string{"import", "shopify"}, 2, "--orders is required"},
 		{[]string{"import", "shopify", "--orders", "missing.csv", "--db", "postgres://x"}, 2, "missing.csv"},
 		{[]string{"import", "shopify", "--orders", orders, "--db", "postgres://x"}, 2, "which shop? give --shop"},
 		{[]string{"import", "shopify", "--orders", orders, "--db", "postgres://x", "--shop", "example goods"}, 2, "is not a domain"},

@@ -47,7 +47,6 @@ const (
 type CustomerReader struct {
 	t        *table
 	warnings []string
-	rows     int
 }
 
 // NewCustomerReader reads the header.
@@ -76,9 +75,6 @@ func NewCustomerReader(r io.Reader, file string) (*CustomerReader, error) {
 // Warnings are the consequences of columns this file lacks.
 func (r *CustomerReader) Warnings() []string { return r.warnings }
 
-// Rows is how many data rows have been read.
-func (r *CustomerReader) Rows() int { return r.rows }
-
 // Next returns the next customer, Problems for a bad row (the caller may go on), io.EOF at the end.
 func (r *CustomerReader) Next() (*Customer, error) {
 	t := r.t
@@ -88,12 +84,10 @@ func (r *CustomerReader) Next() (*Customer, error) {
 	}
 	var p *Problem
 	if errors.As(err, &p) {
-		r.rows++
 		return nil, Problems{p}
 	} else if err != nil {
 		return nil, err
 	}
-	r.rows++
 	if t.isHeaderAgain() {
 		return nil, Problems{{File: t.file, Line: t.line, Msg: "the header row again: two exports were joined into one file; import each on its own"}}
 	}
