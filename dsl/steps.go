@@ -308,6 +308,9 @@ func (fd *flowDecoder) update(n *yaml.Node, scope exprs.Scope) *Update {
 			case computed[name]:
 				fd.errorf(p.Key, "update-attr", "%s is computed from the customer's events and cannot be changed by a flow", name)
 				continue
+			case name == "consent":
+				fd.errorf(p.Key, "update-attr", "consent is the customer's own answer, changed only by events (consent.updated, customer.updated): a flow cannot change it")
+				continue
 			case !declared && !cust.Open:
 				fd.errorf(p.Key, "update-attr", "customer has no attribute %q%s; declare it in the customer schema first", name, diag.DidYouMean(name, cust.FieldNames()))
 				continue

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/afterglowhq/afterglow/engine/unsubscribe"
 )
 
 // shop is one running engine with its database, workspace and sink.
@@ -333,7 +335,7 @@ func TestRun(t *testing.T) {
 			t.Fatalf("the marketing email carries unsubscribe_url %q; want a link under %s/u/", link, s.ws.base)
 		}
 		consent := func() string {
-			v := s.db.texts(t, "SELECT coalesce(attrs->'consent'->>'email', '(unset)') FROM customers WHERE id = $1", customer)
+			v := s.db.texts(t, "SELECT coalesce(consent->'email'->>'granted', '(unset)') FROM customers WHERE id = $1", customer)
 			if len(v) != 1 {
 				t.Fatalf("customer %s is not in the database", customer)
 			}
@@ -375,11 +377,30 @@ func TestRun(t *testing.T) {
 		}
 		if n := s.db.count(t, `SELECT count(*) FROM events WHERE customer_id = $1 AND type = 'consent.updated'
 			AND data->>'channel' = 'email' AND data->>'granted' = 'false'`, customer); n != 1 {
-			t.Errorf("%d consent.updated events withdrawing email; want 1", n)
+			t.Errorf("%d consent.updated events withdrawing email after one click; want 1", n)
 		}
-		// RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click"; a second one changes nothing.
+		// RFC 8058 one-click: mail clients POST "List-Unsubscribe=One-Click". Every click is recorded.
 		if a := post(t, link, h, []byte("List-Unsubscribe=One-Click")); a.status != http.StatusOK {
 			t.Errorf("a second POST of the link: %s; want 200", a)
+		}
+		if c := consent(); c != "false" {
+			t.Errorf("consent after the second POST is %s; want false", c)
+		}
+
+		// Subscribed again, then the old link clicked again: the click applies.
+		postEvents(t, s.ws.base, event("u-resub", "consent.updated", customer, map[string]any{"channel": "email", "granted": true}))
+		if c := consent(); c != "true" {
+			t.Fatalf("consent after subscribing again is %s; want true", c)
+		}
+		if a := post(t, link, h, []byte("List-Unsubscribe=One-Click")); a.status != http.StatusOK {
+			t.Errorf("the old link clicked after subscribing again: %s; want 200", a)
+		}
+		if c := consent(); c != "false" {
+			t.Errorf("consent after clicking the old link again is %s; want false", c)
+		}
+		if n := s.db.count(t, `SELECT count(*) FROM events WHERE customer_id = $1 AND type = 'consent.updated'
+			AND data->>'granted' = 'false'`, customer); n != 3 {
+			t.Errorf("%d withdrawals recorded for three clicks; want 3", n)
 		}
 
 		postEvents(t, s.ws.base, event("u-3", "order.fulfilled", customer, map[string]any{"order_id": "U-2"}))
@@ -389,6 +410,33 @@ func TestRun(t *testing.T) {
 		ms := s.db.messages(t, "flow_id = 'tips' AND customer_id = $1", customer)
 		if len(ms) != 2 || ms[0].Status != "sent" || ms[1].Status != "skipped" || ms[1].Reason != "consent" {
 			t.Errorf("tips for %s: %+v; want the first sent and the one after unsubscribing skipped for consent", customer, ms)
+		}
+	})
+
+	t.Run("a late order never undoes an unsubscribe", func(t *testing.T) {
+		const customer = "4200000001"
+		granted := event("late-grant", "consent.updated", customer, map[string]any{"channel": "email", "granted": true})
+		granted["time"] = time.Now().Add(-3 * time.Hour).UTC().Format(time.RFC3339Nano)
+		postEvents(t, s.ws.base, granted)
+		link := s.url("/u/" + unsubscribe.Sign([]byte(appSecret), unsubscribe.Token{CustomerID: customer, Channel: "email", MessageID: "m-late"}))
+		if a := post(t, link, nil, nil); a.status != http.StatusOK {
+			t.Fatalf("POST of the unsubscribe link: %s; want 200", a)
+		}
+		// Shopify retries an order placed two hours ago, before the click, with the box ticked.
+		order := shopifyOrder(t, 4200000002, time.Now().Add(-2*time.Hour), func(m map[string]any) {
+			m["buyer_accepts_marketing"] = true
+			m["customer"].(map[string]any)["id"] = json.Number(customer)
+		})
+		if a := post(t, s.url("/webhooks/shopify"), shopifyHeaders("orders/create", "wh-retry-"+randomHex(4), shopifySecret, order), order); a.status != http.StatusOK {
+			t.Fatalf("the retried order: %s; want 200", a)
+		}
+		if n := s.db.count(t, "SELECT count(*) FROM events WHERE customer_id = $1 AND type = 'order.placed'", customer); n != 1 {
+			t.Fatalf("the retried order is stored %d times; want once", n)
+		}
+		got := s.db.texts(t, `SELECT consent->'email'->>'granted' || ' ' || (consent->'email'->>'type') || ' ' || (consent->'email'->>'event')
+			FROM customers WHERE id = $1`, customer)
+		if len(got) != 1 || !strings.HasPrefix(got[0], "false consent.updated unsubscribe/m-late/") {
+			t.Errorf("email consent after a late order with buyer_accepts_marketing: %v; want false, set by the click (unsubscribe/m-late/...)", got)
 		}
 	})
 

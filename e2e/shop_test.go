@@ -150,6 +150,22 @@ func wooHeaders(topic, deliveryID, secret string, body []byte) http.Header {
 	return h
 }
 
+// shopifyOrder is the corpus's sample order made an order of a real shop placed at a moment:
+// Shopify's sample is a test order, placed and cancelled in 2021. change edits it further.
+func shopifyOrder(t *testing.T, id int64, at time.Time, change func(m map[string]any)) []byte {
+	t.Helper()
+	return edit(t, testdata(t, "shopify", "orders_create.json"), func(m map[string]any) {
+		m["id"] = id
+		m["test"] = false
+		m["cancelled_at"], m["cancel_reason"] = nil, nil
+		ts := at.UTC().Format(time.RFC3339)
+		m["created_at"], m["processed_at"], m["updated_at"] = ts, ts, ts
+		if change != nil {
+			change(m)
+		}
+	})
+}
+
 // event is a canonical event for POST /v1/events.
 func event(id, typ, subject string, data map[string]any) map[string]any {
 	return map[string]any{"specversion": "1.0", "id": id, "source": "e2e", "type": typ, "subject": subject,

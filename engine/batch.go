@@ -266,8 +266,8 @@ func (b *batch) drain(st *custState) {
 
 func (b *batch) event(st *custState, ev store.StoredEvent) {
 	b.counts.types[ev.Type]++
-	consent := consentOf(st.c)
-	if note := applyEvent(st.c, &ev.Event); note != "" {
+	consent := consentValues(st.c)
+	if note := applyEvent(st.c, &ev.Event, st.now); note != "" {
 		b.e.log.Warn().Str("customer", st.c.ID).Str("event", ev.ID).Msg(note)
 	}
 	st.touch()

@@ -21,7 +21,7 @@ func (b *batch) cancelJourney(st *custState, journeyID string) {
 // withdrawn cancels the marketing messages waiting on the channels whose consent the event
 // withdrew. Unsubscribing must mean what it says, even for a message already decided.
 func (b *batch) withdrawn(st *custState, before map[string]any) {
-	after, _ := st.c.Attrs["consent"].(map[string]any)
+	after := consentValues(st.c)
 	var channels []string
 	for key, v := range after {
 		if g, ok := v.(bool); !ok || g {
@@ -39,15 +39,6 @@ func (b *batch) withdrawn(st *custState, before map[string]any) {
 	if len(channels) > 0 {
 		b.cancel(st, store.Cancel{CustomerID: st.c.ID, Channels: channels, After: st.now, Reason: reasonConsent})
 	}
-}
-
-func consentOf(c *store.Customer) map[string]any {
-	m, _ := c.Attrs["consent"].(map[string]any)
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // cancel applies at once, to the messages this batch wrote and to the stored ones, so that a

@@ -15,9 +15,9 @@ import (
 // metrics are computed from orders.
 var reserved = map[string]bool{"id": true, "orders_count": true, "total_spent": true, "first_order_at": true, "last_order_at": true}
 
-// applyEvent updates the customer from an event before any flow looks at it. It
-// returns a note when the event could not be applied in full.
-func applyEvent(c *store.Customer, ev *event.Event) string {
+// applyEvent updates the customer from an event before any flow looks at it, at the moment now it
+// is processed. It returns a note when the event could not be applied in full.
+func applyEvent(c *store.Customer, ev *event.Event, now time.Time) string {
 	if c.Attrs == nil {
 		c.Attrs = map[string]any{}
 	}
@@ -33,7 +33,7 @@ func applyEvent(c *store.Customer, ev *event.Event) string {
 			case k == "consent":
 				m, _ := v.(map[string]any)
 				for ch, g := range m {
-					setConsent(c, ch, g)
+					setConsent(c, ch, g, ev, now)
 				}
 			case k == "created_at":
 				if t, err := exprs.ParseTime(asString(v)); err == nil {
@@ -47,7 +47,7 @@ func applyEvent(c *store.Customer, ev *event.Event) string {
 		}
 	case event.ConsentUpdated:
 		ch, _ := ev.Data["channel"].(string)
-		setConsent(c, ch, ev.Data["granted"])
+		setConsent(c, ch, ev.Data["granted"], ev, now)
 	case event.OrderPlaced:
 		c.OrdersCount++
 		if d, err := event.Decimal(ev.Data["total"]); err == nil {
@@ -72,23 +72,49 @@ func applyEvent(c *store.Customer, ev *event.Event) string {
 	return ""
 }
 
-func setConsent(c *store.Customer, channel string, granted any) {
+// setConsent records an answer on a channel unless the customer gave a newer one: consent is
+// decided by event time, so a late event (a retried order placed before an unsubscribe, carrying
+// buyer_accepts_marketing) never undoes a newer withdrawal. An answer counts from its event's time
+// but no later than the moment it was processed, so that an event stamped ahead of the clock cannot
+// outlast the customer's next click; at the same moment a withdrawal wins over a grant.
+func setConsent(c *store.Customer, channel string, granted any, ev *event.Event, now time.Time) {
 	if channel == "" {
 		return
 	}
-	m, _ := c.Attrs["consent"].(map[string]any)
-	if m == nil {
-		m = map[string]any{}
-	}
-	switch g := granted.(type) {
+	var g *bool
+	switch v := granted.(type) {
 	case bool:
-		m[channel] = g
+		g = &v
 	case nil:
-		m[channel] = nil
 	case string:
-		m[channel] = strings.EqualFold(g, "true") || strings.EqualFold(g, "yes") || g == "granted"
+		b := strings.EqualFold(v, "true") || strings.EqualFold(v, "yes") || v == "granted"
+		g = &b
+	default:
+		return
 	}
-	c.Attrs["consent"] = m
+	at := ev.Time
+	if !now.IsZero() && at.After(now) {
+		at = now
+	}
+	if old, ok := c.Consent[channel]; ok {
+		withdrawal := g != nil && !*g
+		if at.Before(old.At) || at.Equal(old.At) && !withdrawal {
+			return
+		}
+	}
+	if c.Consent == nil {
+		c.Consent = map[string]store.Consent{}
+	}
+	c.Consent[channel] = store.Consent{Granted: g, At: at, EventID: ev.ID, EventType: ev.Type}
+}
+
+// consentValues is `customer.consent`: each channel's answer as true, false or nil.
+func consentValues(c *store.Customer) map[string]any {
+	m := make(map[string]any, len(c.Consent))
+	for ch, v := range c.Consent {
+		m[ch] = v.Value()
+	}
+	return m
 }
 
 func asString(v any) string {
@@ -120,9 +146,7 @@ func customerVars(c *store.Customer, t *exprs.Type) map[string]any {
 	setTime(m, "created_at", c.CreatedAt)
 	setTime(m, "first_order_at", c.FirstOrderAt)
 	setTime(m, "last_order_at", c.LastOrderAt)
-	if _, ok := m["consent"].(map[string]any); !ok {
-		m["consent"] = map[string]any{}
-	}
+	m["consent"] = consentValues(c)
 	return m
 }
 

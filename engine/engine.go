@@ -197,7 +197,7 @@ func (e *Engine) PutCustomer(ctx context.Context, id string, attrs map[string]an
 		c := b.custs[id]
 		ev := event.Event{Type: event.CustomerUpdated, Subject: id, Time: b.now, Data: attrs}
 		applyCustomerSeed(c.c, attrs, b.now)
-		if note := applyEvent(c.c, &ev); note != "" {
+		if note := applyEvent(c.c, &ev, b.now); note != "" {
 			return fmt.Errorf("customer %s: %s", id, note)
 		}
 		c.touch()

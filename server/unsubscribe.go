@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"html/template"
 	"net/http"
 	"time"
@@ -50,8 +52,11 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 			channel = k
 		}
 	}
-	ev := event.Event{SpecVersion: event.SpecVersion, ID: "unsubscribe/" + tok.MessageID, Source: "afterglow/unsubscribe",
-		Type: event.ConsentUpdated, Subject: tok.CustomerID, Time: s.eng.Now(), Data: map[string]any{"channel": channel, "granted": false}}
+	// Every click is an event of its own: a link clicked again after the customer subscribed again
+	// must withdraw again, so the id is never the same twice.
+	now := s.eng.Now()
+	ev := event.Event{SpecVersion: event.SpecVersion, ID: clickID(tok.MessageID, now), Source: "afterglow/unsubscribe",
+		Type: event.ConsentUpdated, Subject: tok.CustomerID, Time: now, Data: map[string]any{"channel": channel, "granted": false}}
 	ctx, cancel := context.WithTimeout(r.Context(), 20*time.Second)
 	defer cancel()
 	if err := (counting{s, "unsubscribe"}).Submit(ctx, []event.Event{ev}); err != nil {
@@ -61,6 +66,14 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info().Str("customer", tok.CustomerID).Str("channel", channel).Msg("unsubscribed")
 	s.render(w, http.StatusOK, pageData{Title: "You are unsubscribed", Text: "You will not receive these messages any more."})
+}
+
+// clickID names one click on a message's link: the message, the moment and a random part, so that
+// two clicks in the same instant are two events too.
+func clickID(messageID string, at time.Time) string {
+	var r [6]byte
+	_, _ = rand.Read(r[:])
+	return "unsubscribe/" + messageID + "/" + at.UTC().Format("20060102T150405.000000000Z") + "-" + hex.EncodeToString(r[:])
 }
 
 func (s *Server) render(w http.ResponseWriter, status int, d pageData) {

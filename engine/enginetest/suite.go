@@ -31,6 +31,8 @@ func Suite(t *testing.T, ns NewStore) {
 		{"templates see exact money", testTemplatesSeeExactMoney},
 		{"held messages are cancelled when the customer leaves", testHeldMessagesAreCancelled},
 		{"an ended journey's held message stops on its exit or goal", testEndedJourneyHeldMessageStops},
+		{"consent is decided by event time", testConsentByEventTime},
+		{"consent: a withdrawal wins ties, a future stamp counts from arrival", testConsentTiesAndFutureStamps},
 	}
 	// Every behaviour must be the same whether the clock visits each moment (as in production) or
 	// the engine runs many moments per transaction (as simulations do).

@@ -24,7 +24,8 @@ import (
 // Customer is a shop's customer as Afterglow knows it.
 type Customer struct {
 	ID           string
-	Attrs        map[string]any // every attribute but the computed ones: email, first_name, consent, tags, the shop's own...
+	Attrs        map[string]any     // every attribute but the computed ones and consent: email, first_name, tags, the shop's own...
+	Consent      map[string]Consent // by channel (email, sms, whatsapp, push)
 	CreatedAt    time.Time
 	OrdersCount  int
 	TotalSpent   decimal.Decimal
@@ -35,6 +36,23 @@ type Customer struct {
 	DatesVersion string               // which set of date flows Dates was computed for
 	NextWakeAt   time.Time            // earliest due work: a journey's timer or a date trigger; zero when none
 	New          bool                 // created in this transaction
+}
+
+// Consent is a customer's answer on one channel with where it came from. Consent is decided by
+// event time, so the moment it was given or withdrawn is kept with it, and the event that said so.
+type Consent struct {
+	Granted   *bool     // nil: null, the customer was never asked, which is not consent either
+	At        time.Time // the time of the event that set it (never later than when it arrived)
+	EventID   string    // empty when it predates the record of where consent came from
+	EventType string
+}
+
+// Value is the consent as expressions see it: true, false or nil.
+func (c Consent) Value() any {
+	if c.Granted == nil {
+		return nil
+	}
+	return *c.Granted
 }
 
 // SendMark is a message counted by frequency limits: when it leaves, on which channel, of which category.

@@ -25,6 +25,7 @@ func cloneCustomer(c *store.Customer) *store.Customer {
 	if cc.Attrs == nil {
 		cc.Attrs = map[string]any{}
 	}
+	cc.Consent = cloneConsent(c.Consent)
 	cc.Sends = append([]store.SendMark(nil), c.Sends...)
 	for i := range cc.Sends {
 		cc.Sends[i].At = cc.Sends[i].At.UTC()
@@ -35,6 +36,22 @@ func cloneCustomer(c *store.Customer) *store.Customer {
 	}
 	cc.CreatedAt, cc.FirstOrderAt, cc.LastOrderAt, cc.NextWakeAt = ts(c.CreatedAt), ts(c.FirstOrderAt), ts(c.LastOrderAt), ts(c.NextWakeAt)
 	return &cc
+}
+
+func cloneConsent(m map[string]store.Consent) map[string]store.Consent {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]store.Consent, len(m))
+	for ch, c := range m {
+		if c.Granted != nil {
+			g := *c.Granted
+			c.Granted = &g
+		}
+		c.At = ts(c.At)
+		out[ch] = c
+	}
+	return out
 }
 
 func cloneJourney(j *store.Journey) *store.Journey {

@@ -216,6 +216,52 @@ func decodeSends(b []byte) ([]store.SendMark, error) {
 	return out, nil
 }
 
+// Consent: {"email": {"granted": true, "at": "...", "event": "...", "type": "consent.updated"}};
+// granted is null when the customer was never asked.
+func encodeConsent(m map[string]store.Consent) (string, error) {
+	b := []byte{'{'}
+	first := true
+	for ch, c := range m {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendString(b, ch)
+		b = append(b, ':')
+		w := newObj(b)
+		w.val("granted", c.Value())
+		w.time("at", c.At.UTC().Truncate(time.Microsecond)) // as a timestamptz column keeps it
+		w.str("event", c.EventID)
+		w.str("type", c.EventType)
+		var err error
+		if b, err = w.end(); err != nil {
+			return "", fmt.Errorf("%s: %w", ch, err)
+		}
+	}
+	return string(append(b, '}')), nil
+}
+
+func decodeConsent(b []byte) (map[string]store.Consent, error) {
+	m, err := parseObject(b)
+	if err != nil || len(m) == 0 {
+		return nil, err
+	}
+	out := make(map[string]store.Consent, len(m))
+	for ch, v := range m {
+		o, _ := v.(map[string]any)
+		at, err := getTime(o, "at")
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", ch, err)
+		}
+		c := store.Consent{At: at.UTC(), EventID: getStr(o, "event"), EventType: getStr(o, "type")}
+		if g, ok := o["granted"].(bool); ok {
+			c.Granted = &g
+		}
+		out[ch] = c
+	}
+	return out, nil
+}
+
 func encodeDates(d map[string]time.Time) (string, error) {
 	w := newObj(nil)
 	for k, t := range d {

@@ -12,18 +12,19 @@ import (
 
 // Column lists and their scanners, one per record type, shared by the transactions and readers.
 
-const customerCols = `id, attrs, created_at, orders_count, total_spent::text, first_order_at, last_order_at,
+const customerCols = `id, attrs, consent, created_at, orders_count, total_spent::text, first_order_at, last_order_at,
 	sends, dates, dates_version, next_wake_at`
 
 func scanCustomer(row pgx.Row) (*store.Customer, error) {
 	var (
 		c                   store.Customer
-		attrs, sends, dates []byte
+		attrs, consent      []byte
+		sends, dates        []byte
 		total               string
 		created             time.Time
 		first, last, wakeAt pgtype.Timestamptz
 	)
-	if err := row.Scan(&c.ID, &attrs, &created, &c.OrdersCount, &total, &first, &last, &sends, &dates, &c.DatesVersion, &wakeAt); err != nil {
+	if err := row.Scan(&c.ID, &attrs, &consent, &created, &c.OrdersCount, &total, &first, &last, &sends, &dates, &c.DatesVersion, &wakeAt); err != nil {
 		return nil, err
 	}
 	c.CreatedAt, c.FirstOrderAt, c.LastOrderAt, c.NextWakeAt = created.UTC(), fromNull(first), fromNull(last), fromNull(wakeAt)
@@ -36,6 +37,9 @@ func scanCustomer(row pgx.Row) (*store.Customer, error) {
 	}
 	if c.Attrs == nil {
 		c.Attrs = map[string]any{}
+	}
+	if c.Consent, err = decodeConsent(consent); err != nil {
+		return nil, fmt.Errorf("customer %s: consent: %w", c.ID, err)
 	}
 	if c.Sends, err = decodeSends(sends); err != nil {
 		return nil, fmt.Errorf("customer %s: sends: %w", c.ID, err)

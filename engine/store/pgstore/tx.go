@@ -227,16 +227,17 @@ func (t *txn) Entries(ctx context.Context, customerIDs, flowIDs []string) ([]*st
 	return out, nil
 }
 
-const saveCustomers = `INSERT INTO customers (id, attrs, created_at, orders_count, total_spent, first_order_at, last_order_at,
+const saveCustomers = `INSERT INTO customers (id, attrs, consent, created_at, orders_count, total_spent, first_order_at, last_order_at,
 	sends, dates, dates_version, next_wake_at)
-SELECT u.id, u.attrs::jsonb, u.created_at, u.orders_count, u.total_spent::numeric, u.first_order_at, u.last_order_at,
+SELECT u.id, u.attrs::jsonb, u.consent::json, u.created_at, u.orders_count, u.total_spent::numeric, u.first_order_at, u.last_order_at,
 	u.sends::json, u.dates::json, u.dates_version, u.next_wake_at
-FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::timestamptz[], $7::timestamptz[],
-	$8::text[], $9::text[], $10::text[], $11::timestamptz[])
-	AS u(id, attrs, created_at, orders_count, total_spent, first_order_at, last_order_at, sends, dates, dates_version, next_wake_at)
-ON CONFLICT (id) DO UPDATE SET attrs = excluded.attrs, created_at = excluded.created_at, orders_count = excluded.orders_count,
-	total_spent = excluded.total_spent, first_order_at = excluded.first_order_at, last_order_at = excluded.last_order_at,
-	sends = excluded.sends, dates = excluded.dates, dates_version = excluded.dates_version, next_wake_at = excluded.next_wake_at`
+FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::int[], $6::text[], $7::timestamptz[], $8::timestamptz[],
+	$9::text[], $10::text[], $11::text[], $12::timestamptz[])
+	AS u(id, attrs, consent, created_at, orders_count, total_spent, first_order_at, last_order_at, sends, dates, dates_version, next_wake_at)
+ON CONFLICT (id) DO UPDATE SET attrs = excluded.attrs, consent = excluded.consent, created_at = excluded.created_at,
+	orders_count = excluded.orders_count, total_spent = excluded.total_spent, first_order_at = excluded.first_order_at,
+	last_order_at = excluded.last_order_at, sends = excluded.sends, dates = excluded.dates, dates_version = excluded.dates_version,
+	next_wake_at = excluded.next_wake_at`
 
 func (t *txn) SaveCustomers(ctx context.Context, cs []*store.Customer) error {
 	cs = lastByKey(cs, func(c *store.Customer) string { return c.ID })
@@ -244,7 +245,8 @@ func (t *txn) SaveCustomers(ctx context.Context, cs []*store.Customer) error {
 		return nil
 	}
 	n := len(cs)
-	ids, attrs, totals, sends, dates, versions := make([]string, n), make([]string, n), make([]string, n), make([]pgtype.Text, n), make([]pgtype.Text, n), make([]string, n)
+	ids, attrs, totals, versions := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	consent, sends, dates := make([]pgtype.Text, n), make([]pgtype.Text, n), make([]pgtype.Text, n)
 	created := make([]time.Time, n)
 	first, last, wake := make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n), make([]pgtype.Timestamptz, n)
 	counts := make([]int32, n)
@@ -256,6 +258,12 @@ func (t *txn) SaveCustomers(ctx context.Context, cs []*store.Customer) error {
 		var err error
 		if attrs[i], err = encodeJSON(a); err != nil {
 			return fmt.Errorf("customer %s: attributes: %w", c.ID, err)
+		}
+		if len(c.Consent) > 0 {
+			if consent[i].String, err = encodeConsent(c.Consent); err != nil {
+				return fmt.Errorf("customer %s: consent: %w", c.ID, err)
+			}
+			consent[i].Valid = true
 		}
 		if len(c.Sends) > 0 {
 			if sends[i].String, err = encodeSends(c.Sends); err != nil {
@@ -273,7 +281,7 @@ func (t *txn) SaveCustomers(ctx context.Context, cs []*store.Customer) error {
 		created[i], counts[i] = c.CreatedAt, int32(c.OrdersCount)
 		first[i], last[i], wake[i] = nullTime(c.FirstOrderAt), nullTime(c.LastOrderAt), nullTime(c.NextWakeAt)
 	}
-	if _, err := t.tx.Exec(ctx, saveCustomers, ids, attrs, created, counts, totals, first, last, sends, dates, versions, wake); err != nil {
+	if _, err := t.tx.Exec(ctx, saveCustomers, ids, attrs, consent, created, counts, totals, first, last, sends, dates, versions, wake); err != nil {
 		return fmt.Errorf("save customers: %w", err)
 	}
 	return nil

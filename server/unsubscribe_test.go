@@ -1,0 +1,84 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/afterglowhq/afterglow/engine/unsubscribe"
+	"github.com/afterglowhq/afterglow/event"
+)
+
+const unsubscribeSettings = "database: memory\nlisten: 127.0.0.1:0\nsecret: ${AFTERGLOW_SECRET}\nchannels:\n  email: {connector: console}\n"
+
+// serve runs the server's handlers and its batcher for the test.
+func serve(t *testing.T, srv *Server) http.Handler {
+	t.Helper()
+	mux, err := srv.routes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.batcher.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return mux
+}
+
+func emailConsent(t *testing.T, srv *Server, customer string) string {
+	t.Helper()
+	c, err := srv.store.Customer(context.Background(), customer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, ok := c.Consent["email"]
+	switch {
+	case !ok:
+		return "unset"
+	case v.Granted == nil:
+		return "null"
+	case *v.Granted:
+		return "true"
+	}
+	return "false"
+}
+
+// A link clicked again after the customer subscribed again unsubscribes again: every click is an
+// event of its own, never dropped as a repeat of the first.
+func TestEveryUnsubscribeClickApplies(t *testing.T) {
+	srv := newServer(t, unsubscribeSettings, map[string]string{"AFTERGLOW_SECRET": "s3cret"})
+	h := serve(t, srv)
+	ctx := context.Background()
+	ingest := func(id string, at time.Time, typ string, data map[string]any) {
+		t.Helper()
+		ev := event.Event{SpecVersion: "1.0", ID: id, Source: "shop", Type: typ, Subject: "ana", Time: at, Data: data}
+		if _, err := srv.Engine().Ingest(ctx, []event.Event{ev}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	click := func(what string) {
+		t.Helper()
+		link := "/u/" + unsubscribe.Sign([]byte("s3cret"), unsubscribe.Token{CustomerID: "ana", Channel: "email", MessageID: "m1"})
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, link, strings.NewReader("List-Unsubscribe=One-Click")))
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "unsubscribed") {
+			t.Fatalf("%s: %d %s; want 200 saying so", what, rec.Code, rec.Body)
+		}
+	}
+	ingest("c1", time.Now().Add(-time.Hour), "customer.created", map[string]any{"email": "a@x.com", "consent": map[string]any{"email": true}})
+	click("first click")
+	if c := emailConsent(t, srv, "ana"); c != "false" {
+		t.Fatalf("after the first click the email consent is %s; want false", c)
+	}
+	ingest("resubscribed", time.Now(), "consent.updated", map[string]any{"channel": "email", "granted": true})
+	if c := emailConsent(t, srv, "ana"); c != "true" {
+		t.Fatalf("after subscribing again the email consent is %s; want true", c)
+	}
+	click("the same link clicked again")
+	if c := emailConsent(t, srv, "ana"); c != "false" {
+		t.Errorf("after clicking the old link again the email consent is %s; want false", c)
+	}
+}
