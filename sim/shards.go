@@ -11,6 +11,7 @@ import (
 	"github.com/afterglowhq/afterglow/engine/clock"
 	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/event"
+	"github.com/rs/zerolog"
 )
 
 // Shard is one slice of the customers with an engine, clock and store of its own.
@@ -26,9 +27,7 @@ type Shard struct {
 func RunSharded(ctx context.Context, shards []Shard, evs []event.Event, until time.Time, progress func(now time.Time, done int)) error {
 	parts := make([][]event.Event, len(shards))
 	for _, e := range evs {
-		h := fnv.New32a()
-		h.Write([]byte(e.Subject))
-		i := int(h.Sum32() % uint32(len(shards)))
+		i := Route(e.Subject, len(shards))
 		parts[i] = append(parts[i], e)
 	}
 	var (
@@ -67,6 +66,40 @@ func RunSharded(ctx context.Context, shards []Shard, evs []event.Event, until ti
 	}
 	wg.Wait()
 	return first
+}
+
+// Route is the shard, of n, that holds a customer.
+func Route(subject string, n int) int {
+	h := fnv.New32a()
+	h.Write([]byte(subject))
+	return int(h.Sum32() % uint32(n))
+}
+
+// HistoryIngest returns what stores past events in the shards as history, each customer's in the
+// shard that holds the customer: customers are updated, no flow is entered, nothing is sent. It
+// runs on the shards' clocks, so that date triggers are reckoned from the simulation's start.
+func HistoryIngest(shards []Shard) func(context.Context, []event.Event) (stored, duplicates int, err error) {
+	engines := make([]*engine.Engine, len(shards))
+	for i, sh := range shards {
+		engines[i] = engine.New(sh.Store, sh.Engine.Flows(), engine.Options{Clock: sh.Clock, Logger: zerolog.Nop(), History: true})
+	}
+	return func(ctx context.Context, evs []event.Event) (int, int, error) {
+		parts := make([][]event.Event, len(shards))
+		for _, e := range evs {
+			i := Route(e.Subject, len(shards))
+			parts[i] = append(parts[i], e)
+		}
+		stored, dups := 0, 0
+		for i, part := range parts {
+			res, err := engines[i].Ingest(ctx, part)
+			if err != nil {
+				return stored, dups, err
+			}
+			stored += res.Stored
+			dups += res.Duplicates
+		}
+		return stored, dups, nil
+	}
 }
 
 // Messages gathers every shard's messages, in send order.

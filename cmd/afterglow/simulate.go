@@ -2,17 +2,20 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"time"
 
+	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/dsl/timespec"
 	"github.com/afterglowhq/afterglow/engine"
 	"github.com/afterglowhq/afterglow/engine/clock"
 	"github.com/afterglowhq/afterglow/engine/store/memstore"
 	"github.com/afterglowhq/afterglow/event"
+	"github.com/afterglowhq/afterglow/importer"
 	"github.com/afterglowhq/afterglow/sim"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -22,6 +25,8 @@ func init() { addCommand(newSimulateCmd) }
 
 type simulateOptions struct {
 	events, until, format string
+	history               string
+	noHistory             bool
 }
 
 func newSimulateCmd(c *cli) *cobra.Command {
@@ -30,10 +35,15 @@ func newSimulateCmd(c *cli) *cobra.Command {
 		Use:   "simulate [--events FILE.ndjson] [--until DUR] [--format text|json] WORKSPACE",
 		Short: "Run a workspace over events on a virtual clock, with no database",
 		Long: `Runs the workspace's flows over the events on a virtual clock, in memory, and prints every message
-with when it leaves, then a summary per flow. Nothing is sent and no database is needed.`,
+with when it leaves, then a summary per flow. Nothing is sent and no database is needed.
+
+When the workspace has a history/ folder with Shopify's orders_export.csv (and customers_export.csv),
+those past orders are imported first, as afterglow import shopify stores them: customers start the
+simulation with their order counts and spending, and no flow sends for the past.`,
 		Example: `  afterglow simulate examples/shop
   afterglow simulate examples/shop --until 90d --format json > timeline.json
-  afterglow simulate . --events big.ndjson`,
+  afterglow simulate . --events big.ndjson
+  afterglow simulate examples/shop --no-history`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(_ *cobra.Command, a []string) error {
 			if err := oneOf("format", o.format, "text", "json"); err != nil {
@@ -46,6 +56,8 @@ with when it leaves, then a summary per flow. Nothing is sent and no database is
 	f.StringVar(&o.events, "events", "", "events, one CloudEvent per line (default: events.ndjson in the workspace)")
 	f.StringVar(&o.until, "until", "", "how long to run after the first event, like 60d (default: 30 days after the last event)")
 	f.StringVar(&o.format, "format", "text", "output: text or json")
+	f.StringVar(&o.history, "history", "", "a folder with Shopify's orders_export.csv (and customers_export.csv) to import before the events (default: history in the workspace, when there)")
+	f.BoolVar(&o.noHistory, "no-history", false, "start from no past, even when the workspace has a history folder")
 	return cmd
 }
 
@@ -96,6 +108,9 @@ func runSimulate(c *cli, dir string, o simulateOptions) error {
 		}
 		shards[i] = sim.Shard{Engine: eng, Clock: clk, Store: st}
 	}
+	if err := simulationHistory(ctx, c, ws, o, shards, start); err != nil {
+		return err
+	}
 	began := time.Now()
 	lastShown := began
 	progress := func(now time.Time, done int) {
@@ -123,7 +138,14 @@ func runSimulate(c *cli, dir string, o simulateOptions) error {
 	}
 	rep := &sim.Report{Start: start, Until: until, Location: ws.Settings.Location, Events: len(evs), Customers: len(customers),
 		Messages: ms, Flows: sim.Summarize(ms, js, flows), Names: map[string]string{}, Zones: map[string]*time.Location{}}
+	named := map[string]bool{}
 	for id := range customers {
+		named[id] = true
+	}
+	for _, m := range ms {
+		named[m.CustomerID] = true // a customer from the history has no event, but may get messages
+	}
+	for id := range named {
 		c, err := sim.Customer(ctx, shards, id)
 		if err != nil {
 			continue
@@ -156,4 +178,66 @@ func readEvents(path string) ([]event.Event, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return evs, nil
+}
+
+// simulationHistory imports the workspace's Shopify exports into the shards before the events, as
+// `afterglow import shopify` does into a database. The history must end before the events begin:
+// a simulation lives through the events after the past, not among it.
+func simulationHistory(ctx context.Context, c *cli, ws *dsl.Workspace, o simulateOptions, shards []sim.Shard, start time.Time) error {
+	if o.noHistory {
+		return nil
+	}
+	dir := o.history
+	if dir == "" {
+		dir = filepath.Join(ws.Dir, "history")
+		if _, err := os.Stat(filepath.Join(dir, "orders_export.csv")); err != nil {
+			return nil // no history: the simulation starts from nothing, as before
+		}
+	}
+	files := importer.ShopifyFiles{Orders: filepath.Join(dir, "orders_export.csv")}
+	if _, err := os.Stat(files.Orders); err != nil {
+		return usagef("--history %s: %v (the folder holds Shopify's orders_export.csv and, optionally, customers_export.csv)", dir, err)
+	}
+	if p := filepath.Join(dir, "customers_export.csv"); fileExists(p) {
+		files.Customers = p
+	}
+	shop := ws.Settings.Sources.ShopifyShop
+	if shop == "" {
+		shop = "history" // ids only need to be stable within the simulation
+	}
+	var latest time.Time
+	ingest := sim.HistoryIngest(shards)
+	s, err := importer.Shopify(ctx, files, importer.Options{Source: "shopify/" + shop, Now: func() time.Time { return start },
+		Ingest: func(ctx context.Context, evs []event.Event) (int, int, error) {
+			for _, e := range evs {
+				if e.Time.After(latest) {
+					latest = e.Time
+				}
+			}
+			return ingest(ctx, evs)
+		}})
+	for _, w := range s.Warnings {
+		fmt.Fprintln(c.stderr, "warning:", w)
+	}
+	for _, p := range s.Problems {
+		fmt.Fprintln(c.stderr, p)
+	}
+	if errors.Is(err, importer.ErrBadRows) {
+		return fmt.Errorf("the history in %s has %s with problems: fix them (docs/import.md) or simulate with --no-history", dir, plural(s.Bad, "bad row"))
+	}
+	if err != nil {
+		return fmt.Errorf("history %s: %w", dir, err)
+	}
+	if latest.After(start) {
+		return usagef("the history in %s runs until %s, after the first event (%s): a simulation plays the past first, then the events; "+
+			"end the history earlier or start the events later", dir, latest.Format(time.RFC3339), start.Format(time.RFC3339))
+	}
+	fmt.Fprintf(c.stderr, "history: %s of %s (%s to %s) from %s\n", plural(s.OrdersWritten, "order"), plural(s.Buyers, "customer"),
+		s.From.Format("2006-01-02"), s.To.Format("2006-01-02"), files.Orders)
+	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
