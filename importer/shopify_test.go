@@ -67,6 +67,13 @@ func TestImportCorpusTwice(t *testing.T) {
 		!alex.FirstOrderAt.Equal(time.Date(2024, 3, 1, 15, 22, 33, 0, time.UTC)) || !alex.CreatedAt.Equal(alex.FirstOrderAt) {
 		t.Errorf("Alex: %+v", alex)
 	}
+	// Consent is the customers export's, dated after every order.
+	if c := alex.Consent["email"]; c.Value() != true || c.EventID != source+"/customer/7412345600101/created" {
+		t.Errorf("Alex's email consent: %+v", c)
+	}
+	if c := customer(t, st, "7412345600102").Consent["email"]; c.Value() != false {
+		t.Errorf("Jamie's email consent: %+v", c)
+	}
 	if sam := customer(t, st, "7412345600105"); sam.OrdersCount != 0 || sam.Attrs["email"] != "sam.newsletter@example.com" {
 		t.Errorf("Sam: %+v", sam)
 	}
@@ -181,7 +188,7 @@ func TestNewestFirstAndSmallBatches(t *testing.T) {
 	if alex.OrdersCount != 2 || !alex.FirstOrderAt.Equal(first) || !alex.CreatedAt.Equal(first) || !alex.LastOrderAt.Equal(time.Date(2024, 3, 12, 12, 47, 19, 0, time.UTC)) {
 		t.Errorf("Alex: %d orders, first %s, created %s, last %s", alex.OrdersCount, alex.FirstOrderAt, alex.CreatedAt, alex.LastOrderAt)
 	}
-	if alex.Attrs["first_name"] != "Alex" || alex.Attrs["consent"].(map[string]any)["email"] != true {
+	if alex.Attrs["first_name"] != "Alex" || alex.Consent["email"].Value() != true {
 		t.Errorf("Alex's details from the orders: %v", alex.Attrs)
 	}
 }
