@@ -12,8 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/afterglowhq/afterglow/dsl/tmpl"
 	"github.com/afterglowhq/afterglow/message"
-	"github.com/osteele/liquid"
 	"gopkg.in/yaml.v3"
 )
 
@@ -41,9 +41,9 @@ func (r FieldRef) Pos() diag.Pos { return r.f.pos(r.at, r.offset) }
 // JSON object whose string leaves are templates.
 type Variant struct {
 	Locale string
-	Fields map[string]*liquid.Template
-	Params []*liquid.Template // WhatsApp approved-template parameters, in order
-	Body   any                // webhook: map[string]any / []any / *liquid.Template / other JSON values
+	Fields map[string]*tmpl.Template
+	Params []*tmpl.Template // WhatsApp approved-template parameters, in order
+	Body   any              // webhook: map[string]any / []any / *tmpl.Template / other JSON values
 }
 
 // Fields lists, per shape, the text fields and whether each is required. WhatsApp and webhook have
@@ -78,43 +78,6 @@ func IsShape(s string) bool {
 	return ok
 }
 
-var (
-	engineOnce sync.Once
-	engine     *liquid.Engine
-)
-
-// Engine is the Liquid engine every template is parsed with: the standard filters plus `money`.
-func Engine() *liquid.Engine {
-	engineOnce.Do(func() {
-		engine = liquid.NewEngine()
-		engine.RegisterFilter("money", moneyFilter)
-	})
-	return engine
-}
-
-// moneyFilter prints an amount with two decimals and an optional currency code: 59.9 | money:
-// "PEN" gives "PEN 59.90". Amounts arrive as numbers or decimal strings.
-func moneyFilter(v any, currency ...string) string {
-	var s string
-	switch x := v.(type) {
-	case float64:
-		s = fmt.Sprintf("%.2f", x)
-	case int:
-		s = fmt.Sprintf("%d.00", x)
-	default:
-		s = fmt.Sprint(v)
-		if i := strings.IndexByte(s, '.'); i < 0 {
-			s += ".00"
-		} else if len(s)-i == 2 {
-			s += "0"
-		}
-	}
-	if len(currency) > 0 && currency[0] != "" {
-		return currency[0] + " " + s
-	}
-	return s
-}
-
 // Pick returns the variant for a customer's locale: the exact locale, then its language, then
 // the default locale.
 func (c *Content) Pick(locale string) *Variant {
@@ -138,7 +101,8 @@ func (c *Content) Pick(locale string) *Variant {
 }
 
 // Render fills the variant's templates. A missing variable renders empty; a failing filter is an
-// error, and the message is then marked failed by the caller.
+// error, and the message is then marked failed by the caller. The fields share the bounds of
+// one message (see tmpl): a rendering that breaks one is an error wrapping tmpl.ErrLimit.
 func (v *Variant) Render(vars map[string]any) (message.Content, error) {
 	return v.render(vars, false)
 }
@@ -151,13 +115,13 @@ func (v *Variant) RenderPreview(vars map[string]any) (message.Content, error) {
 
 func (v *Variant) render(vars map[string]any, preview bool) (message.Content, error) {
 	var out message.Content
-	b := liquid.Bindings(vars)
+	b := tmpl.NewBudget()
 	get := func(name string) (string, error) {
 		t, ok := v.Fields[name]
 		if !ok {
 			return "", nil
 		}
-		s, err := t.RenderString(b)
+		s, err := t.Render(vars, b)
 		if err != nil {
 			return "", fmt.Errorf("%s: %v", name, err)
 		}
@@ -184,7 +148,7 @@ func (v *Variant) render(vars map[string]any, preview bool) (message.Content, er
 		return out, err
 	}
 	for i, p := range v.Params {
-		s, perr := p.RenderString(b)
+		s, perr := p.Render(vars, b)
 		if perr != nil {
 			return out, fmt.Errorf("params[%d]: %v", i, perr)
 		}
@@ -193,7 +157,7 @@ func (v *Variant) render(vars map[string]any, preview bool) (message.Content, er
 	if v.Body != nil && preview {
 		out.Payload = map[string]any{}
 	} else if v.Body != nil {
-		body, berr := renderJSON(v.Body, b)
+		body, berr := renderJSON(v.Body, vars, b)
 		if berr != nil {
 			return out, fmt.Errorf("body: %v", berr)
 		}
@@ -202,14 +166,14 @@ func (v *Variant) render(vars map[string]any, preview bool) (message.Content, er
 	return out, nil
 }
 
-func renderJSON(v any, b liquid.Bindings) (any, error) {
+func renderJSON(v any, vars map[string]any, b *tmpl.Budget) (any, error) {
 	switch x := v.(type) {
-	case *liquid.Template:
-		return x.RenderString(b)
+	case *tmpl.Template:
+		return x.Render(vars, b)
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			r, err := renderJSON(e, b)
+			r, err := renderJSON(e, vars, b)
 			if err != nil {
 				return nil, err
 			}
@@ -219,7 +183,7 @@ func renderJSON(v any, b liquid.Bindings) (any, error) {
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			r, err := renderJSON(e, b)
+			r, err := renderJSON(e, vars, b)
 			if err != nil {
 				return nil, err
 			}
@@ -323,31 +287,13 @@ func Filters(src string) []Var { return inTags(src, filterUse) }
 // is written.
 func CustomerFields(src string) []Var { return inTags(src, customerUse) }
 
-var knownFilters sync.Map // name -> bool
-
-// KnownFilter reports whether the template engine has a filter of that name. Liquid only finds an
-// unknown filter when it renders, so each name is tried once on an empty value.
-func KnownFilter(name string) bool {
-	if v, ok := knownFilters.Load(name); ok {
-		return v.(bool)
-	}
-	_, err := Engine().ParseAndRenderString("{{ nil | "+name+" }}", nil)
-	ok := err == nil || !strings.Contains(err.Error(), "undefined filter")
-	knownFilters.Store(name, ok)
-	return ok
-}
+// KnownFilter reports whether templates may use the named filter.
+func KnownFilter(name string) bool { return tmpl.HasFilter(name) }
 
 // filterNames are the filters suggested for a misspelt one.
 var filterNames = sync.OnceValue(func() []string {
-	var out []string
-	for _, n := range strings.Fields(`abs append capitalize ceil compact concat date default divided_by downcase escape
-		escape_once first floor join json last lstrip map minus modulo money newline_to_br plus prepend remove
-		remove_first replace replace_first reverse round rstrip size slice sort sort_natural split strip strip_html
-		strip_newlines times truncate truncatewords uniq upcase url_decode url_encode`) {
-		if KnownFilter(n) {
-			out = append(out, n)
-		}
-	}
+	out := tmpl.Filters()
+	sort.Strings(out)
 	return out
 })
 

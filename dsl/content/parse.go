@@ -8,9 +8,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/afterglowhq/afterglow/dsl/tmpl"
 	"github.com/afterglowhq/afterglow/dsl/yamlnode"
 	"github.com/afterglowhq/afterglow/message"
-	"github.com/osteele/liquid"
 	"gopkg.in/yaml.v3"
 )
 
@@ -83,7 +83,7 @@ func (f *fieldParser) variant(shape message.Shape, locale string, key, n *yaml.N
 		l.ErrorfOnce(pos(key), "wrong-type", "locale %s must be a mapping of the %s fields (%s)", locale, shape, strings.Join(ShapeFieldNames(shape), ", "))
 		return nil
 	}
-	v := &Variant{Locale: locale, Fields: map[string]*liquid.Template{}}
+	v := &Variant{Locale: locale, Fields: map[string]*tmpl.Template{}}
 	allowed := ShapeFieldNames(shape)
 	present := map[string]*yaml.Node{}
 	for _, p := range yamlnode.Pairs(n) {
@@ -154,13 +154,13 @@ func (f *fieldParser) variant(shape message.Shape, locale string, key, n *yaml.N
 
 // field parses one Liquid field, reporting a syntax error, and unknown variables, at the character
 // they concern.
-func (f *fieldParser) field(n *yaml.Node) *liquid.Template {
+func (f *fieldParser) field(n *yaml.Node) *tmpl.Template {
 	src := n.Value
 	if off, msg := unclosedDelimiter(src); off >= 0 {
 		f.errorAt(n, off, "template-syntax", "invalid Liquid: %s", msg)
 		return nil
 	}
-	t, err := Engine().ParseString(src)
+	t, err := tmpl.Parse(src)
 	if err != nil {
 		off, msg := liquidErrorOffset(src, err)
 		f.errorAt(n, off, "template-syntax", "invalid Liquid: %s", msg)
@@ -188,7 +188,26 @@ func (f *fieldParser) field(n *yaml.Node) *liquid.Template {
 	if !ok {
 		return nil
 	}
+	// Unknown filters are reported above, rendering would only stop at the first one.
+	for _, p := range t.Check(trialVars()) {
+		f.errorAt(n, p.Offset, "template-limit", "%s", p.Message)
+		ok = false
+	}
+	if !ok {
+		return nil
+	}
 	return t
+}
+
+// trialVars are the variables a template is tried with: none with a value, so that what breaks a
+// bound then breaks it for every customer.
+func trialVars() map[string]any {
+	v := map[string]any{}
+	for _, n := range Variables {
+		v[n] = nil
+	}
+	v["data"] = map[string]any{}
+	return v
 }
 
 func (f *fieldParser) errorAt(n *yaml.Node, offset int, code, format string, args ...any) {
@@ -218,13 +237,14 @@ var liquidLocation = regexp.MustCompile(`^Liquid error(?: \(line \d+\))?: `)
 // liquidErrorOffset finds where in src a Liquid parse error is: the parser gives the 0-based line
 // and ends its message with the offending tag, which is then looked for on that line. It returns
 // the rune offset and the message without the location, which the diagnostic carries instead.
-func liquidErrorOffset(src string, err interface {
-	error
-	LineNumber() int
-}) (int, string) {
+func liquidErrorOffset(src string, err error) (int, string) {
 	msg := plainLiquid(liquidLocation.ReplaceAllString(err.Error(), ""))
+	line := 0
+	if l, ok := err.(interface{ LineNumber() int }); ok {
+		line = l.LineNumber()
+	}
 	lineStart := 0
-	for i := 0; i < err.LineNumber(); i++ {
+	for i := 0; i < line; i++ {
 		j := strings.IndexByte(src[lineStart:], '\n')
 		if j < 0 {
 			break

@@ -72,11 +72,24 @@ func Compile(src string, scope Scope, want Kind) (*Program, []Problem) {
 	// The typed program found the mistakes; the one that runs is compiled without types. With
 	// declared types expr specialises `customer.tier != "gold"` to a string comparison that fails on
 	// a customer without a tier, where the flow means "true": an unset attribute is not "gold".
-	run, err := build(src, newConfig(looseEnv(scope)))
+	// What is sure to break a bound is an error here rather than a failure at every evaluation:
+	// a range written with huge numbers, and what breaks one with no data at all.
+	if ps := loopProblems(tree.Node); len(ps) > 0 {
+		return nil, located(ps)
+	}
+	loose := newConfig(looseEnv(scope))
+	loose.Visitors = append(loose.Visitors[:len(loose.Visitors):len(loose.Visitors)], boundsPatcher{})
+	run, err := build(src, loose)
 	if err != nil {
 		return nil, located([]Problem{fromExprError(src, err, "expr-type")})
 	}
-	return &Program{Source: orig, Want: want, prog: run}, nil
+	p := &Program{Source: orig, Want: want, prog: run}
+	if _, err := p.Eval(trialVars(scope)); err != nil {
+		if lp, ok := limitProblem(err); ok {
+			return nil, located([]Problem{lp})
+		}
+	}
+	return p, nil
 }
 
 // baseConfig is the compiler configuration every expression shares: Afterglow's functions, no
@@ -84,9 +97,10 @@ func Compile(src string, scope Scope, want Kind) (*Program, []Problem) {
 // (every built-in function, in a fresh map) for each expression; a workspace has thousands.
 var baseConfig = sync.OnceValue(func() *conf.Config {
 	c := conf.CreateNew()
-	for _, op := range append(functions(),
+	for _, op := range append(append(functions(), boundFunctions()...),
 		expr.DisableBuiltin("now"), // the engine's clock is the variable `now`; the wall clock would break tests
 		expr.Patch(nowPatcher{}),
+		expr.MaxNodes(MaxNodes),
 	) {
 		op(c)
 	}
@@ -139,6 +153,7 @@ func looseEnv(scope Scope) types.Map {
 	for n := range scope.Names {
 		env[n] = types.Any
 	}
+	env[budgetName] = types.Any
 	return env
 }
 

@@ -2,21 +2,47 @@ package exprs
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
 )
 
 // Vars are the values of the names at run time: event, trigger, customer, steps, journey, now.
-// Values must have the Go types the checker assumed (see Convert).
+// Values must have the Go types the checker assumed (see Convert). An evaluation adds an entry
+// of its own while it runs, so one Vars serves one evaluation at a time.
 type Vars map[string]any
 
-// Eval runs the program.
+// Eval runs the program within the bounds of an evaluation (see MaxSteps and the others). An
+// evaluation stopped by one is an error that wraps ErrLimit.
 func (p *Program) Eval(v Vars) (any, error) {
-	return expr.Run(p.prog, map[string]any(v))
+	if v == nil {
+		v = Vars{}
+	}
+	b := &budget{}
+	v[budgetName] = b
+	defer delete(v, budgetName)
+	m := vm.VM{MemoryBudget: MaxValues}
+	out, err := m.Run(p.prog, map[string]any(v))
+	if err == nil {
+		return out, nil
+	}
+	if b.err == nil && strings.Contains(err.Error(), "memory budget exceeded") {
+		b.fail("it builds more than %d values", MaxValues)
+	}
+	if b.err != nil {
+		le := &limitErr{err: b.err}
+		var fe *file.Error
+		if errors.As(err, &fe) {
+			le.at = fe.From
+		}
+		return nil, le
+	}
+	return nil, err
 }
 
 // Bool runs a condition. A missing value compared with something is false, never an error, so

@@ -27,6 +27,7 @@ func Suite(t *testing.T, ns NewStore) {
 		{"a cron follows the workspace time zone", testCronFollowsTheWorkspaceZone},
 		{"locale fallback", testLocaleFallback},
 		{"a render failure does not stop the journey", testRenderFailureDoesNotStopTheJourney},
+		{"templates and expressions past their bounds fail the message, not the engine", testBoundsFailTheMessageNotTheEngine},
 		{"contact policies", testPoliciesThroughTheEngine},
 		{"templates see exact money", testTemplatesSeeExactMoney},
 		{"held messages are cancelled when the customer leaves", testHeldMessagesAreCancelled},
