@@ -41,7 +41,8 @@ steps:
 		got[m.CustomerID+" "+m.StepID] = m.Status + " " + m.Reason
 	}
 	want := map[string]string{
-		"ana loop":    "failed render: text: rendering went past its limits: its loops ran more than 100000 steps",
+		// Its loops run past their steps, or, on a machine slow enough, past their time.
+		"ana loop":    "failed render: text: rendering went past its limits: ",
 		"ana doubled": "failed render: data.s: the expression went past its limits: it builds more than 1024 KiB",
 		"ana good":    "pending",
 		"eva loop":    "pending",
