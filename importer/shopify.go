@@ -30,9 +30,13 @@ type Options struct {
 	SkipBad bool
 	// BatchSize is how many events go to Ingest at once (default 1000).
 	BatchSize int
+	// Lanes is how many batches are handed to Ingest at once (default 1); a customer's events
+	// always go through the same lane, in order.
+	Lanes int
 	// Ingest stores and processes a batch of events, all or nothing, and says how many were new.
+	// With several lanes it is called from as many goroutines.
 	Ingest func(ctx context.Context, evs []event.Event) (stored, duplicates int, err error)
-	// Progress, when set, is called after each batch.
+	// Progress, when set, is called after each batch, one call at a time.
 	Progress func(*Summary)
 	// MaxProblems bounds the problems kept in the summary (default 100); the rest are counted.
 	MaxProblems int
@@ -44,8 +48,8 @@ type Options struct {
 type Summary struct {
 	OrderRows     int // data rows of the orders file
 	Orders        int // good orders
-	Cancelled     int
-	Refunded      int
+	Cancelled     int // of the orders imported
+	Refunded      int // of the orders imported
 	NoEmail       int // good orders without an email: left out, nobody can be said to have bought them
 	Customers     int // good rows of the customers file
 	Unidentified  int // customer rows with neither a Customer ID nor an email: left out
@@ -58,7 +62,7 @@ type Summary struct {
 	Events        int       // events handed to Ingest
 	Stored        int       // of which new
 	Duplicates    int       // of which already stored (a repeated import)
-	OrdersWritten int       // orders whose events were handed to Ingest
+	OrdersWritten int       // orders whose events were handed to Ingest (set at the end)
 
 	maxProblems int
 }
@@ -74,6 +78,9 @@ var ErrBadRows = errors.New("the files have problems: nothing was imported")
 func Shopify(ctx context.Context, files ShopifyFiles, opts Options) (*Summary, error) {
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 1000
+	}
+	if opts.Lanes <= 0 {
+		opts.Lanes = 1
 	}
 	if opts.MaxProblems <= 0 {
 		opts.MaxProblems = 100
@@ -110,12 +117,6 @@ func Shopify(ctx context.Context, files ShopifyFiles, opts Options) (*Summary, e
 	// Check the orders, and learn each customer's first order.
 	err := eachOrder(files.Orders, s, func(o *shopifycsv.Order) error {
 		s.Orders++
-		if o.Cancelled() {
-			s.Cancelled++
-		}
-		if _, ok := shopifycsv.Refunded(o); ok {
-			s.Refunded++
-		}
 		for _, t := range []time.Time{o.CreatedAt, o.PaidAt, o.FulfilledAt, o.CancelledAt} {
 			if t.After(latest) {
 				latest = t
@@ -131,6 +132,12 @@ func Shopify(ctx context.Context, files ShopifyFiles, opts Options) (*Summary, e
 		if subject == "" {
 			s.NoEmail++
 			return nil
+		}
+		if o.Cancelled() {
+			s.Cancelled++
+		}
+		if _, ok := shopifycsv.Refunded(o); ok {
+			s.Refunded++
 		}
 		if first, ok := conv.FirstOrder[subject]; !ok || o.CreatedAt.Before(first) {
 			conv.FirstOrder[subject] = o.CreatedAt
@@ -152,59 +159,41 @@ func Shopify(ctx context.Context, files ShopifyFiles, opts Options) (*Summary, e
 	}
 
 	// Hand the events over.
-	batch := make([]event.Event, 0, opts.BatchSize)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		stored, dups, err := opts.Ingest(ctx, batch)
-		if err != nil {
-			return err
-		}
-		s.Events += len(batch)
-		s.Stored += stored
-		s.Duplicates += dups
-		batch = batch[:0]
-		if opts.Progress != nil {
-			opts.Progress(s)
-		}
-		return ctx.Err()
-	}
-	add := func(evs ...event.Event) error {
-		batch = append(batch, evs...)
-		if len(batch) >= opts.BatchSize {
-			return flush()
-		}
-		return nil
-	}
+	ln := newLanes(ctx, opts.Lanes, opts.BatchSize, opts.Ingest, s, opts.Progress)
+	add := ln.add
+	// Counted apart and set once the lanes are done: the lanes read the summary meanwhile.
+	written, unidentified := 0, 0
+	defer func() { s.OrdersWritten, s.Unidentified = written, unidentified }()
 	quiet := &Summary{} // the second reading finds the same problems: they are counted once
 	err = eachOrder(files.Orders, quiet, func(o *shopifycsv.Order) error {
 		evs := conv.OrderEvents(o)
 		if len(evs) > 0 {
-			s.OrdersWritten++
+			written++
 		}
 		return add(evs...)
 	})
 	if err != nil {
+		_ = ln.close()
 		return s, err
 	}
 	if files.Customers != "" {
 		err = eachCustomer(files.Customers, quiet, func(cu *shopifycsv.Customer) error {
 			if !cu.Known() {
-				s.Unidentified++
+				unidentified++
 				return nil
 			}
 			return add(conv.CustomerEvent(cu, latest))
 		})
 		if err != nil {
+			_ = ln.close()
 			return s, err
 		}
 	}
-	if err := flush(); err != nil {
+	if err := ln.close(); err != nil {
 		return s, err
 	}
-	if s.Unidentified > 0 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("%s: customers with neither a Customer ID nor an Email: %d; they are left out", files.Customers, s.Unidentified))
+	if unidentified > 0 {
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%s: customers with neither a Customer ID nor an Email: %d; they are left out", files.Customers, unidentified))
 	}
 	return s, nil
 }

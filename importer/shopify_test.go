@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -202,5 +203,57 @@ func TestOrdersWithoutEmailAreLeftOut(t *testing.T) {
 	}
 	if s.NoEmail != 1 || s.OrdersWritten != 4 || s.Buyers != 3 || len(s.Warnings) != 1 || !strings.Contains(s.Warnings[0], "orders without an Email: 1") {
 		t.Errorf("summary %+v", s)
+	}
+}
+
+// With several lanes, each customer's events still arrive in the order the files give them, and
+// a failing batch stops the import with its error.
+func TestLanesKeepEachCustomersOrder(t *testing.T) {
+	ctx := context.Background()
+	var mu sync.Mutex
+	seen := map[string][]string{}
+	record := func(_ context.Context, evs []event.Event) (int, int, error) {
+		// Alex's first order is slow to store: were his later events in another lane, they
+		// would overtake it.
+		if strings.HasSuffix(evs[0].ID, "/order/5612345600001/placed") {
+			time.Sleep(50 * time.Millisecond)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, e := range evs {
+			seen[e.Subject] = append(seen[e.Subject], e.Type+" "+e.ID)
+		}
+		return len(evs), 0, nil
+	}
+	s, err := Shopify(ctx, ShopifyFiles{Orders: corpusOrders, Customers: corpusCustomers}, Options{Source: source, Lanes: 3, BatchSize: 1, Ingest: record})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Stored != 13 || s.Events != 13 {
+		t.Errorf("stored %d of %d", s.Stored, s.Events)
+	}
+	want := []string{
+		"order.placed " + source + "/order/5612345600001/placed",
+		"order.placed " + source + "/order/5612345600004/placed",
+		"order.refunded " + source + "/order/5612345600004/refunded",
+		"customer.created " + source + "/customer/7412345600101/created",
+	}
+	if got := seen["7412345600101"]; strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Alex's events in this order:\n%s", strings.Join(got, "\n"))
+	}
+
+	calls := 0
+	failing := func(_ context.Context, evs []event.Event) (int, int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		calls++
+		if calls == 3 {
+			return 0, 0, errors.New("the database went away")
+		}
+		return len(evs), 0, nil
+	}
+	_, err = Shopify(ctx, ShopifyFiles{Orders: corpusOrders, Customers: corpusCustomers}, Options{Source: source, Lanes: 2, BatchSize: 1, Ingest: failing})
+	if err == nil || !strings.Contains(err.Error(), "the database went away") {
+		t.Errorf("error %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"syscall"
@@ -14,6 +15,7 @@ import (
 	"github.com/afterglowhq/afterglow/engine"
 	"github.com/afterglowhq/afterglow/engine/clock"
 	"github.com/afterglowhq/afterglow/engine/store/memstore"
+	"github.com/afterglowhq/afterglow/importer/shopgen"
 	"github.com/afterglowhq/afterglow/sim"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -78,8 +80,62 @@ runs compare.`,
 		RunE: func(_ *cobra.Command, a []string) error {
 			return benchSimulate(c, o, a[0])
 		},
-	})
+	}, newBenchShopifyExportCmd(c, o))
 	return cmd
+}
+
+// newBenchShopifyExportCmd writes a made-up Shopify shop's exports, for measuring the import.
+func newBenchShopifyExportCmd(c *cli, o *benchOptions) *cobra.Command {
+	var rows int
+	cmd := &cobra.Command{
+		Use:   "shopify-export --rows N DIR",
+		Short: "Write a made-up Shopify shop's orders_export.csv and customers_export.csv into DIR",
+		Long: `Writes the exports of a Shopify shop like the example one (a year of a skincare shop in Lima, with
+the genuine files' columns and quirks) with about N order rows, for measuring afterglow import
+shopify. The same seed gives the same files.`,
+		Example: `  afterglow bench shopify-export --rows 1000000 /tmp/big && afterglow import shopify --orders /tmp/big/orders_export.csv --customers /tmp/big/customers_export.csv --db $DATABASE_URL --shop big.myshopify.com`,
+		Args:    args(cobra.ExactArgs(1)),
+		RunE: func(_ *cobra.Command, a []string) error {
+			if rows <= 0 {
+				return usagef("--rows must be positive")
+			}
+			return benchShopifyExport(c, o.seed, rows, a[0])
+		},
+	}
+	cmd.Flags().IntVar(&rows, "rows", 100000, "order rows to write (about 1.5 a order)")
+	return cmd
+}
+
+func benchShopifyExport(c *cli, seed uint64, rows int, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return usageError{err}
+	}
+	// About 2.4 rows a customer over a year: a few more customers than that, and the file stops at N.
+	shop := shopgen.Tienda(seed, time.Date(2024, 10, 1, 0, 0, 0, 0, time.FixedZone("-05", -5*3600)), 12, rows*10/22)
+	shop.MaxRows = rows
+	orders, err := os.Create(filepath.Join(dir, "orders_export.csv"))
+	if err != nil {
+		return err
+	}
+	defer orders.Close()
+	customers, err := os.Create(filepath.Join(dir, "customers_export.csv"))
+	if err != nil {
+		return err
+	}
+	defer customers.Close()
+	st, err := shop.Write(orders, customers)
+	if err != nil {
+		return err
+	}
+	if err := orders.Close(); err != nil {
+		return err
+	}
+	if err := customers.Close(); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "%d orders in %d rows (%s to %s), %d customers, in %s\n", st.Orders, st.Rows,
+		st.First.Format("2006-01-02"), st.Last.Format("2006-01-02"), st.Customers, dir)
+	return nil
 }
 
 func benchSimulate(c *cli, o *benchOptions, dir string) error {

@@ -32,7 +32,7 @@ type importShopifyOptions struct {
 	db                string
 	shop              string
 	skipBad           bool
-	batch             int
+	batch, workers    int
 }
 
 func newImportCmd(c *cli) *cobra.Command {
@@ -68,8 +68,8 @@ are checked first; every malformed row is reported with its line, and nothing is
 			if o.orders == "" {
 				return usagef("--orders is required: the orders export (Shopify admin: Orders, Export, CSV)")
 			}
-			if o.batch <= 0 {
-				return usagef("--batch must be positive")
+			if o.batch <= 0 || o.workers <= 0 {
+				return usagef("--batch and --workers must be positive")
 			}
 			o.configSet = cmd.Flags().Changed("config")
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
@@ -85,6 +85,7 @@ are checked first; every malformed row is reported with its line, and nothing is
 	f.StringVar(&o.shop, "shop", "", "the shop's myshopify.com domain (default: sources.shopify.shop in the settings)")
 	f.BoolVar(&o.skipBad, "skip-bad", false, "import the good orders and leave out those with problems (default: a file with any problem imports nothing)")
 	f.IntVar(&o.batch, "batch", 1000, "events per transaction")
+	f.IntVar(&o.workers, "workers", 2, "transactions at once (each customer's events stay in order)")
 	return cmd
 }
 
@@ -135,11 +136,11 @@ func importShopify(ctx context.Context, c *cli, o importShopifyOptions) error {
 	progress := func(s *importer.Summary) {
 		if time.Since(shown) > time.Second {
 			shown = time.Now()
-			fmt.Fprintf(stderr, "\r%d of %d orders, %d events stored, %d already known", s.OrdersWritten, s.Orders, s.Stored, s.Duplicates)
+			fmt.Fprintf(stderr, "\r%d events stored, %d already known (%d orders in the file)", s.Stored, s.Duplicates, s.Orders)
 		}
 	}
 	s, err := importer.Shopify(ctx, importer.ShopifyFiles{Orders: o.orders, Customers: o.customers}, importer.Options{
-		Source: "shopify/" + shop, SkipBad: o.skipBad, BatchSize: o.batch, Progress: progress,
+		Source: "shopify/" + shop, SkipBad: o.skipBad, BatchSize: o.batch, Lanes: o.workers, Progress: progress,
 		Ingest: func(ctx context.Context, evs []event.Event) (int, int, error) { return ingestRetrying(ctx, eng, evs) },
 	})
 	if shown != began {

@@ -130,6 +130,8 @@ type gen struct {
 	rng    *rand.Rand
 	custs  []*customer
 	used   map[string]bool
+	suffix map[string]int // the last number given to a taken address, by its name part
+	idBase int64
 	stats  Stats
 	end    time.Time
 	weight []int // cumulative catalog weights
@@ -138,7 +140,8 @@ type gen struct {
 func (g *gen) run(ow, cw io.Writer) (Stats, error) {
 	s := g.shop
 	g.end = s.Start.AddDate(0, s.Months, 0)
-	g.used = map[string]bool{}
+	g.used, g.suffix = map[string]bool{}, map[string]int{}
+	g.idBase = g.rng.Int64N(1e12)
 	for e := range s.Reserved {
 		g.used[e] = true
 	}
@@ -292,7 +295,9 @@ func (g *gen) newCustomer() *customer {
 	r := g.region()
 	c := &customer{known: -1, region: r, first: pick(g.rng, r.FirstNames), last: pick(g.rng, r.LastNames)}
 	g.place(c)
-	c.id = fmt.Sprintf("7%012d", g.rng.Int64N(1e12))
+	// Distinct 13-digit ids in no visible order: the n-th customer's number times a multiplier
+	// prime to 10^12, which maps distinct numbers to distinct ids.
+	c.id = fmt.Sprintf("7%012d", (int64(len(g.custs))*7919993+g.idBase)%1e12)
 	// People write their addresses in a few ways.
 	first, last := ascii(strings.ToLower(c.first)), ascii(strings.ToLower(c.last))
 	base := first + "." + last
@@ -305,8 +310,9 @@ func (g *gen) newCustomer() *customer {
 		base = first + "_" + last
 	}
 	c.email = base + "@example.com"
-	for n := 2; g.used[c.email]; n++ {
-		c.email = fmt.Sprintf("%s%d@example.com", base, n)
+	for g.used[c.email] {
+		g.suffix[base]++
+		c.email = fmt.Sprintf("%s%d@example.com", base, g.suffix[base]+1)
 	}
 	g.used[c.email] = true
 	g.phone(c)

@@ -111,6 +111,7 @@ func TestFilesReadBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	nc := 0
+	ids, emails := map[string]bool{}, map[string]bool{}
 	for {
 		c, err := cr.Next()
 		if errors.Is(err, io.EOF) {
@@ -120,9 +121,10 @@ func TestFilesReadBack(t *testing.T) {
 			t.Fatal(err)
 		}
 		nc++
-		if c.ID == "" || c.Email == "" {
-			t.Errorf("customer %+v", c)
+		if c.ID == "" || c.Email == "" || ids[c.ID] || emails[c.Email] {
+			t.Errorf("customer %+v: no id or email, or one taken", c)
 		}
+		ids[c.ID], emails[c.Email] = true, true
 	}
 	if nc != st.Customers || st.Subscribers != 40 {
 		t.Errorf("read %d customers; stats %+v", nc, st)
