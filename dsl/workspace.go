@@ -2,6 +2,7 @@ package dsl
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/afterglowhq/afterglow/dsl/diag"
 	"github.com/afterglowhq/afterglow/dsl/exprs"
+	"github.com/afterglowhq/afterglow/dsl/wsfile"
 	"github.com/afterglowhq/afterglow/dsl/yamlnode"
 )
 
@@ -162,33 +164,32 @@ func LoadWorkspace(settingsFile string, rel func(string) string, l *diag.List) *
 		rel = func(p string) string { return p }
 	}
 	abs, _ := filepath.Abs(settingsFile)
-	src, err := os.ReadFile(abs)
+	src, err := wsfile.Read(abs, filepath.Dir(abs))
 	if err != nil {
-		l.Errorf(diag.Pos{File: rel(abs)}, "io", "cannot read settings: %v", err)
+		l.Errorf(diag.Pos{File: rel(abs)}, wsfile.Code(err), "cannot read settings: %v", err)
 		return nil
 	}
 	// Paths inside the settings are absolute for reading; diagnostics name them relative.
 	s := parseSettings(rel(abs), filepath.Dir(abs), src, l)
 	w := &Workspace{Dir: s.Dir, Settings: s, Templates: map[string]*Template{}, Files: []string{abs}}
 	if s.CustomerSchema != "" {
-		if b, err := os.ReadFile(s.CustomerSchema); err == nil {
+		b, err := wsfile.Read(s.CustomerSchema, s.Dir, filepath.Dir(s.CustomerSchema))
+		switch {
+		case err == nil:
 			w.Declared = ParseCustomerSchema(rel(s.CustomerSchema), b, l)
 			w.Files = append(w.Files, s.CustomerSchema)
+		case !errors.Is(err, fs.ErrNotExist): // a missing schema is reported with the settings
+			l.Errorf(diag.Pos{File: rel(s.CustomerSchema)}, wsfile.Code(err), "cannot read the customer schema: %v", err)
 		}
 	}
 	w.Customer = exprs.CustomerType(w.Declared)
 
-	flowFiles, tplFiles := w.collect(rel, l)
-	w.Files = append(append(w.Files, flowFiles...), tplFiles...)
+	flowFiles, tplFiles, refused := w.collect(rel, l)
+	for _, f := range append(append(append([]file{}, flowFiles...), tplFiles...), refused...) {
+		w.Files = append(w.Files, f.path)
+	}
 
-	tpls := parallel(tplFiles, func(p string) *Template {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			l.Errorf(diag.Pos{File: rel(p)}, "io", "cannot read: %v", err)
-			return nil
-		}
-		return ParseTemplate(rel(p), b, l)
-	})
+	tpls := parallel(tplFiles, func(f file) *Template { return ParseTemplate(rel(f.path), f.src, l) })
 	w.Templates = uniqueTemplates(tpls, l)
 	for _, t := range tpls {
 		if t != nil {
@@ -201,14 +202,9 @@ func LoadWorkspace(settingsFile string, rel func(string) string, l *diag.List) *
 		flow *Flow
 		ok   bool
 	}
-	results := parallel(flowFiles, func(p string) parsed {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			l.Errorf(diag.Pos{File: rel(p)}, "io", "cannot read: %v", err)
-			return parsed{}
-		}
+	results := parallel(flowFiles, func(file file) parsed {
 		var fl diag.List
-		f := ParseFlow(rel(p), b, ctx, &fl)
+		f := ParseFlow(rel(file.path), file.src, ctx, &fl)
 		l.Merge(&fl)
 		return parsed{f, !fl.HasErrors()}
 	})
@@ -298,23 +294,35 @@ func uniqueTemplates(tpls []*Template, l *diag.List) map[string]*Template {
 	return out
 }
 
-// collect finds the flow files in the flow folders and the template files in the template folders.
-func (w *Workspace) collect(rel func(string) string, l *diag.List) (flows, templates []string) {
+// file is a workspace file read.
+type file struct {
+	path string
+	src  []byte
+}
+
+// collect reads the flow files in the flow folders and the template files in the template
+// folders. A file that is not a regular file of the workspace is reported and left out (refused
+// lists them): it is never read.
+func (w *Workspace) collect(rel func(string) string, l *diag.List) (flows, templates, refused []file) {
 	seen := map[string]bool{}
-	classify := func(dirs []string, want Kind) []string {
-		var out []string
+	classify := func(dirs []string, want Kind) []file {
+		var out []file
 		for _, d := range dirs {
 			for _, p := range WalkYAML(d) {
-				b, err := os.ReadFile(p)
+				if seen[p] {
+					continue
+				}
+				b, err := wsfile.Read(p, w.Dir, d)
 				if err != nil {
+					seen[p] = true
+					l.Errorf(diag.Pos{File: rel(p)}, wsfile.Code(err), "cannot read: %v", err)
+					refused = append(refused, file{path: p})
 					continue
 				}
 				k := FileKind(p, b)
 				if k == want {
-					if !seen[p] {
-						out = append(out, p)
-					}
 					seen[p] = true
+					out = append(out, file{p, b})
 					continue
 				}
 				if k == KindUnknown && !seen[p+"?"] {
@@ -327,11 +335,11 @@ func (w *Workspace) collect(rel func(string) string, l *diag.List) (flows, templ
 	}
 	flows = classify(w.Settings.FlowDirs, KindFlow)
 	templates = classify(w.Settings.TemplateDirs, KindTemplate)
-	return flows, templates
+	return flows, templates, refused
 }
 
-// parallel maps fn over paths on every core, keeping the order of paths.
-func parallel[T any](paths []string, fn func(string) T) []T {
+// parallel maps fn over files on every core, keeping their order.
+func parallel[T any](paths []file, fn func(file) T) []T {
 	out := make([]T, len(paths))
 	work := make(chan int)
 	var wg sync.WaitGroup

@@ -543,6 +543,41 @@ func TestRun(t *testing.T) {
 		}
 	})
 
+	t.Run("a link to /dev/zero or a named pipe in the flows is a rejected reload", func(t *testing.T) {
+		for _, c := range []struct {
+			name, says string
+			make       func(p string) error
+		}{
+			{"zero.yaml", "zero.yaml is a link to /dev/zero, outside the workspace", func(p string) error { return os.Symlink("/dev/zero", p) }},
+			{"pipe.yaml", "pipe.yaml is a named pipe (FIFO)", func(p string) error { return syscall.Mkfifo(p, 0o644) }},
+		} {
+			m := scrape(t, s.ws.base)
+			failures, successes := m.get("afterglow_reloads_total", "result", "failure"), m.get("afterglow_reloads_total", "result", "success")
+			mark := s.proc.logs.len()
+			p := filepath.Join(s.ws.dir, "flows", c.name)
+			if err := c.make(p); err != nil {
+				t.Fatal(err)
+			}
+			awaitReload(t, s.ws.base, "failure", failures)
+			if !s.proc.running() || scrape(t, s.ws.base).get("afterglow_reload_success") != 0 {
+				t.Errorf("%s: the process is running: %v, afterglow_reload_success %v; want running and 0", c.name, s.proc.running(), scrape(t, s.ws.base).get("afterglow_reload_success"))
+			}
+			var named bool
+			for _, e := range s.proc.logs.entries(t, mark) {
+				if msg, _ := e["message"].(string); e["level"] == "error" && strings.Contains(msg, c.says) {
+					named = true
+				}
+			}
+			if !named {
+				t.Errorf("the log does not say %q; the log since:\n%s", c.says, strings.Join(s.proc.logs.all()[mark:], "\n"))
+			}
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+			awaitReload(t, s.ws.base, "success", successes)
+		}
+	})
+
 	t.Run("SIGHUP reloads", func(t *testing.T) {
 		before := scrape(t, s.ws.base).get("afterglow_reloads_total", "result", "success")
 		mark := s.proc.logs.len()

@@ -13,6 +13,7 @@ import (
 	_ "github.com/afterglowhq/afterglow/connectors/all" // workspaces name connectors; their settings are checked on load
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/afterglowhq/afterglow/dsl/wsfile"
 )
 
 // Find lists the scenario tests under the paths (files or folders, searched recursively).
@@ -82,9 +83,13 @@ func (s *Suite) Run(ctx context.Context, files []string, report func(FileResult)
 
 func (s *Suite) runFile(ctx context.Context, file string) FileResult {
 	fr := FileResult{File: file}
-	src, err := os.ReadFile(file)
+	roots := []string{filepath.Dir(file)}
+	if s := dsl.FindSettings(file); s != "" {
+		roots = append(roots, filepath.Dir(s))
+	}
+	src, err := wsfile.Read(file, roots...)
 	if err != nil {
-		fr.Diagnostics = []diag.Diagnostic{{File: file, Severity: diag.Error, Code: "io", Message: err.Error()}}
+		fr.Diagnostics = []diag.Diagnostic{{File: file, Severity: diag.Error, Code: wsfile.Code(err), Message: err.Error()}}
 		return fr
 	}
 	var l diag.List

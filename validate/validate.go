@@ -4,7 +4,9 @@
 package validate
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	_ "github.com/afterglowhq/afterglow/connectors/all"
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/afterglowhq/afterglow/dsl/wsfile"
 )
 
 // Result is what a validation found.
@@ -96,13 +99,19 @@ func Paths(paths []string) (*Result, error) {
 		}
 		covered[f] = true
 		checked++
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %w", rel(f), err)
-		}
 		var ws *dsl.Workspace
+		readRoots := append([]string{filepath.Dir(f)}, roots...)
 		if s := dsl.FindSettings(f); s != "" {
 			ws = wss.get(s)
+			readRoots = append(readRoots, filepath.Dir(s))
+		}
+		b, err := wsfile.Read(f, readRoots...)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("cannot read %s: %w", rel(f), err)
+			}
+			l.Errorf(diag.Pos{File: rel(f)}, wsfile.Code(err), "cannot read: %v", err)
+			continue
 		}
 		switch dsl.FileKind(f, b) {
 		case dsl.KindTest:

@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/afterglowhq/afterglow/dsl/wsfile"
 	"github.com/afterglowhq/afterglow/graph"
 	"github.com/spf13/cobra"
 )
@@ -28,7 +28,7 @@ pull requests and READMEs.`,
 }
 
 func runGraph(c *cli, path string) error {
-	src, err := os.ReadFile(path)
+	src, err := wsfile.Read(path, filepath.Dir(path))
 	if err != nil {
 		return usageError{err}
 	}

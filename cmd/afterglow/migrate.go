@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/afterglowhq/afterglow/dsl/wsfile"
 	"github.com/afterglowhq/afterglow/engine/store/pgstore"
 	"github.com/spf13/cobra"
 )
@@ -78,7 +80,7 @@ func migrateTarget(db, config string) (url, from string, err error) {
 	if !explicit {
 		config = "afterglow.yaml"
 	}
-	src, err := os.ReadFile(config)
+	src, err := wsfile.Read(config, filepath.Dir(config))
 	switch {
 	case err == nil:
 		url, err := settingsDatabase(config, src)

@@ -6,18 +6,26 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
+	"path/filepath"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/afterglowhq/afterglow/dsl/wsfile"
 )
 
 // Sources gives the text of a file so that text output can quote the offending line. A nil
 // Sources (or a missing file) simply prints no quote.
 type Sources func(file string) []byte
 
-// ReadFiles is a Sources that reads from disk.
+// ReadFiles is a Sources that reads from disk, as the workspace loader does: only a regular file
+// of bounded size, or a link to one in its own folder. A file the loader refused is never read to
+// quote it.
 func ReadFiles(file string) []byte {
-	b, err := os.ReadFile(file)
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil
+	}
+	b, err := wsfile.Read(abs, filepath.Dir(abs))
 	if err != nil {
 		return nil
 	}

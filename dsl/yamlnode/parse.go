@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/afterglowhq/afterglow/dsl/wsfile"
 	"gopkg.in/yaml.v3"
 )
 
@@ -21,9 +22,9 @@ import (
 // hundred; the bound stops "billion laughs" documents long before they cost memory or time.
 const MaxNodes = 100_000
 
-// MaxBytes bounds the size of a file. The starter library's largest file is a few kilobytes; an
-// HTML email template may reach a few hundred.
-const MaxBytes = 2 << 20
+// MaxBytes bounds the size of a file: the bound on reading workspace files, for sources that
+// come from elsewhere.
+const MaxBytes = wsfile.MaxBytes
 
 // MaxDepth bounds nesting; every later reading of the document recurses, so it must stay shallow.
 const MaxDepth = 200

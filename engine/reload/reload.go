@@ -18,6 +18,7 @@ import (
 
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/afterglowhq/afterglow/dsl/wsfile"
 	"github.com/fsnotify/fsnotify"
 	"github.com/rs/zerolog"
 )
@@ -161,7 +162,7 @@ func (r *Reloader) roots() []string {
 	dir := filepath.Dir(r.SettingsFile)
 	roots := []string{dir}
 	var l diag.List
-	if b, err := os.ReadFile(r.SettingsFile); err == nil {
+	if b, err := wsfile.Read(r.SettingsFile, dir); err == nil {
 		s := dsl.ParseSettings(r.SettingsFile, b, &l)
 		for _, d := range append(append([]string{}, s.FlowDirs...), s.TemplateDirs...) {
 			if rel, err := filepath.Rel(dir, d); err != nil || strings.HasPrefix(rel, "..") {

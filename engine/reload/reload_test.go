@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -167,5 +168,49 @@ func TestWatchSeesAConfigMapUpdate(t *testing.T) {
 	waitApplied(t, a)
 	if v := a.last().Flows[0].Version; v == v1 {
 		t.Fatal("the ConfigMap's new flow was not loaded")
+	}
+}
+
+// A link to /dev/zero or a named pipe dropped into the flows folder of a running engine is a
+// rejected reload, reported at once, not a process reading forever or waiting for a writer.
+func TestReloadRefusesFilesThatAreNotRegular(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "afterglow.yaml"), "channels:\n  email: {connector: console}\n")
+	write(t, filepath.Join(dir, "flows", "thanks.yaml"), flowV1)
+	os.MkdirAll(filepath.Join(dir, "templates"), 0o755)
+	a := &applied{ch: make(chan struct{}, 10)}
+	r := &Reloader{SettingsFile: filepath.Join(dir, "afterglow.yaml"), Apply: a.apply, Log: zerolog.Nop()}
+	if err := r.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	<-a.ch
+	for _, c := range []struct {
+		name string
+		make func(p string) error
+	}{
+		{"zero.yaml", func(p string) error { return os.Symlink("/dev/zero", p) }},
+		{"pipe.yaml", func(p string) error { return syscall.Mkfifo(p, 0o644) }},
+	} {
+		p := filepath.Join(dir, "flows", c.name)
+		if err := c.make(p); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- r.Reload() }()
+		select {
+		case err := <-done:
+			a.mu.Lock()
+			n := len(a.got)
+			a.mu.Unlock()
+			if err == nil || r.Status().LastOK || n != 1 {
+				t.Errorf("%s: reload %v, last ok %v, %d applied; want it rejected", c.name, err, r.Status().LastOK, n)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s: the reload is still reading after 20s", c.name)
+		}
+		os.Remove(p)
+	}
+	if err := r.Reload(); err != nil {
+		t.Fatalf("the workspace was fixed: %v", err)
 	}
 }
