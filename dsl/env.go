@@ -45,6 +45,7 @@ func (s *Settings) Expand(lookup func(string) (string, bool)) (*Settings, error)
 	out.Sources.HTTPToken = str(s.Sources.HTTPToken)
 	out.Sources.ShopifySecret = str(s.Sources.ShopifySecret)
 	out.Sources.ShopifyPreviousSecret = str(s.Sources.ShopifyPreviousSecret)
+	out.Sources.ShopifyShop = str(s.Sources.ShopifyShop)
 	out.Sources.WooSecret = str(s.Sources.WooSecret)
 	if strings.Contains(s.TimezoneName, "${") {
 		out.TimezoneName = str(s.TimezoneName)

@@ -182,7 +182,13 @@ type Policies struct {
 	QuietHours   *QuietHours
 	QuietSet     bool
 	OverLimit    string // defer | skip; "" when a flow leaves it to the settings
+	// LateEvents is how old an event may be when it arrives and still start journeys (settings
+	// only: lateness is the event's, not a flow's).
+	LateEvents time.Duration
 }
+
+// DefaultLateEvents is policies.late_events when the settings do not say.
+const DefaultLateEvents = 24 * time.Hour
 
 // FrequencyLimit allows at most Max messages of the categories (and channels, when given) per Per.
 type FrequencyLimit struct {

@@ -53,6 +53,7 @@ type Sources struct {
 	ShopifySecret         string
 	ShopifyPreviousSecret string
 	ShopifyShop           string // the shop's myshopify.com domain
+	ShopifyTestOrders     bool   // test_orders: accept; test orders are ignored otherwise
 	Shopify               bool
 	WooSecret             string
 	Woo                   bool
@@ -73,7 +74,7 @@ func DefaultSettings(dir string) *Settings {
 	return &Settings{
 		Dir: dir, FlowDirs: []string{filepath.Join(dir, "flows")}, TemplateDirs: []string{filepath.Join(dir, "templates")},
 		TimezoneName: "UTC", Location: time.UTC, Listen: "127.0.0.1:8080", Channels: map[string]*Channel{},
-		Policies: Policies{OverLimit: "defer"},
+		Policies: Policies{OverLimit: "defer", LateEvents: DefaultLateEvents},
 		Delivery: Delivery{Concurrency: 16, MaxAttempts: 8, Lease: 2 * time.Minute},
 	}
 }
@@ -146,6 +147,9 @@ func parseSettings(file, dir string, src []byte, l *diag.List) *Settings {
 		if p.OverLimit == "" {
 			p.OverLimit = "defer"
 		}
+		if p.LateEvents == 0 {
+			p.LateEvents = DefaultLateEvents
+		}
 		s.Policies = *p
 	}
 	if _, dn := yamlnode.Get(root, "delivery"); dn != nil {
@@ -161,6 +165,8 @@ func parseSettings(file, dir string, src []byte, l *diag.List) *Settings {
 			s.Sources.ShopifySecret, _ = d.str(h, "secret")
 			s.Sources.ShopifyPreviousSecret, _ = d.str(h, "previous_secret")
 			s.Sources.ShopifyShop, _ = d.str(h, "shop")
+			to, _ := d.str(h, "test_orders")
+			s.Sources.ShopifyTestOrders = to == "accept"
 		}
 		if k, h := yamlnode.Get(sn, "woocommerce"); k != nil {
 			s.Sources.Woo = true
@@ -345,6 +351,15 @@ func (d *decoder) policies(n *yaml.Node, s *Settings) *Policies {
 		}
 	}
 	p.OverLimit, _ = d.str(n, "over_limit")
+	if _, v := yamlnode.Get(n, "late_events"); v != nil {
+		if l, ok := d.duration(v); ok {
+			if l <= 0 {
+				d.errorf(v, "invalid-value", "late_events must be longer than 0: every event would be late and none would start a journey")
+			} else {
+				p.LateEvents = l
+			}
+		}
+	}
 	return p
 }
 

@@ -49,16 +49,16 @@ func TestRun(t *testing.T) {
 
 	t.Run("shopify webhooks become messages", func(t *testing.T) {
 		const customer, orderID = "115310627314723954", "820982911946154508"
-		orders := testdata(t, "shopify", "orders_create.json")
+		orders := shopifyOrder(t, 820982911946154508, time.Now(), nil)
 		if a := post(t, s.url("/webhooks/shopify"), shopifyHeaders("orders/create", "wh-"+randomHex(6), shopifySecret, orders), orders); a.status != http.StatusOK {
 			t.Fatalf("orders/create: %s; want 200", a)
 		}
 		// Shopify may still sign with the old secret in the hour after a rotation.
-		fulfillment := testdata(t, "shopify", "fulfillments_create.json")
+		fulfillment := dated(t, testdata(t, "shopify", "fulfillments_create.json"), time.Now(), time.RFC3339, "created_at", "updated_at")
 		if a := post(t, s.url("/webhooks/shopify"), shopifyHeaders("fulfillments/create", "wh-"+randomHex(6), shopifyPrevious, fulfillment), fulfillment); a.status != http.StatusOK {
 			t.Fatalf("fulfillments/create signed with previous_secret: %s; want 200", a)
 		}
-		customers := testdata(t, "shopify", "customers_create.json")
+		customers := dated(t, testdata(t, "shopify", "customers_create.json"), time.Now(), time.RFC3339, "created_at", "updated_at")
 		if a := post(t, s.url("/webhooks/shopify"), shopifyHeaders("customers/create", "wh-"+randomHex(6), shopifySecret, customers), customers); a.status != http.StatusOK {
 			t.Fatalf("customers/create: %s; want 200", a)
 		}
@@ -110,7 +110,7 @@ func TestRun(t *testing.T) {
 			{"order.updated", "order.updated.json"}, // status completed: the order shipped
 			{"customer.created", "customer.created.json"},
 		} {
-			body := testdata(t, "woocommerce", c.file)
+			body := dated(t, testdata(t, "woocommerce", c.file), time.Now(), wooTime, "date_created_gmt", "date_modified_gmt", "date_paid_gmt", "date_completed_gmt")
 			if a := post(t, s.url("/webhooks/woocommerce"), wooHeaders(c.topic, randomHex(16), wooSecret, body), body); a.status != http.StatusOK {
 				t.Fatalf("%s: %s; want 200", c.topic, a)
 			}
@@ -147,7 +147,7 @@ func TestRun(t *testing.T) {
 
 	t.Run("bad requests store nothing", func(t *testing.T) {
 		before := s.db.count(t, "SELECT count(*) FROM events")
-		orders := edit(t, testdata(t, "shopify", "orders_create.json"), func(m map[string]any) { m["id"] = 9000000001 })
+		orders := shopifyOrder(t, 9000000001, time.Now(), nil)
 		if a := post(t, s.url("/webhooks/shopify"), shopifyHeaders("orders/create", "wh-bad", "not-the-secret", orders), orders); a.status != http.StatusUnauthorized {
 			t.Errorf("Shopify delivery with a wrong signature: %s; want 401", a)
 		}
@@ -206,7 +206,7 @@ func TestRun(t *testing.T) {
 
 	t.Run("a redelivered webhook is processed once", func(t *testing.T) {
 		const orderID = "7000000001"
-		orders := edit(t, testdata(t, "shopify", "orders_create.json"), func(m map[string]any) { m["id"] = 7000000001 })
+		orders := shopifyOrder(t, 7000000001, time.Now(), nil)
 		webhookID := "wh-" + randomHex(6)
 		for i := range 2 {
 			if a := post(t, s.url("/webhooks/shopify"), shopifyHeaders("orders/create", webhookID, shopifySecret, orders), orders); a.status != http.StatusOK {
@@ -230,7 +230,7 @@ func TestRun(t *testing.T) {
 
 		// Shopify retries a delivery it got no answer to in time, so copies can arrive together.
 		const concurrentID = "7000000002"
-		orders = edit(t, testdata(t, "shopify", "orders_create.json"), func(m map[string]any) { m["id"] = 7000000002 })
+		orders = shopifyOrder(t, 7000000002, time.Now(), nil)
 		h := shopifyHeaders("orders/create", "wh-"+randomHex(6), shopifySecret, orders)
 		var wg sync.WaitGroup
 		for range 6 {

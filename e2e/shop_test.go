@@ -166,6 +166,22 @@ func shopifyOrder(t *testing.T, id int64, at time.Time, change func(m map[string
 	})
 }
 
+// wooTime is how WooCommerce writes its *_gmt dates.
+const wooTime = "2006-01-02T15:04:05"
+
+// dated sets a payload's time fields that hold a time to at, written with layout, so that its
+// events are not late: the corpus's payloads are years old.
+func dated(t *testing.T, payload []byte, at time.Time, layout string, keys ...string) []byte {
+	t.Helper()
+	return edit(t, payload, func(m map[string]any) {
+		for _, k := range keys {
+			if v, ok := m[k]; ok && v != nil {
+				m[k] = at.UTC().Format(layout)
+			}
+		}
+	})
+}
+
 // event is a canonical event for POST /v1/events.
 func event(id, typ, subject string, data map[string]any) map[string]any {
 	return map[string]any{"specversion": "1.0", "id": id, "source": "e2e", "type": typ, "subject": subject,

@@ -56,6 +56,7 @@ sources:
   shopify:
     secret: ${SHOPIFY_SECRET}
     previous_secret: ${SHOPIFY_PREVIOUS_SECRET}
+    shop: jsmith.myshopify.com
   woocommerce:
     secret: ${WOO_SECRET}
 `

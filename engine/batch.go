@@ -85,6 +85,7 @@ func (e *Engine) newBatch(ctx context.Context, tx store.Tx) *batch {
 // tally is what a batch did, for the metrics. A transaction that fails is retried from scratch,
 // so it is counted only when it commits.
 type tally struct {
+	late     int64               // events processed as late
 	types    map[string]int64    // events processed by type
 	journeys map[[2]string]int64 // kind (entered, completed, ...) and flow
 }
@@ -244,8 +245,8 @@ func (st *custState) active(flowID, key string) *store.Journey {
 }
 
 // handle processes one event of the customer, then the events its journeys emit.
-func (b *batch) handle(st *custState, ev store.StoredEvent) {
-	b.event(st, ev)
+func (b *batch) handle(st *custState, ev store.StoredEvent, late bool) {
+	b.event(st, ev, late)
 	b.drain(st)
 }
 
@@ -260,21 +261,23 @@ func (b *batch) drain(st *custState) {
 				Msg("emitted event stored but not processed: flows emitting each other's triggers were cut at the depth limit")
 			continue
 		}
-		b.event(st, ev)
+		b.event(st, ev, false)
 	}
 }
 
-func (b *batch) event(st *custState, ev store.StoredEvent) {
+// event applies one event to the customer and shows it to the customer's open journeys; unless it
+// is late, it then enters the flows it triggers.
+func (b *batch) event(st *custState, ev store.StoredEvent, late bool) {
 	b.counts.types[ev.Type]++
+	if late {
+		b.counts.late++
+	}
 	consent := consentValues(st.c)
 	if note := applyEvent(st.c, &ev.Event, st.now); note != "" {
 		b.e.log.Warn().Str("customer", st.c.ID).Str("event", ev.ID).Msg(note)
 	}
 	st.touch()
 	b.withdrawn(st, consent)
-	if b.e.opts.History {
-		return
-	}
 	// Journeys already open see the event first; journeys it starts do not see it again.
 	for _, j := range append([]*store.Journey(nil), st.journeys...) {
 		if !j.Open(st.now) && !st.holds(j) {
@@ -284,10 +287,12 @@ func (b *batch) event(st *custState, ev store.StoredEvent) {
 		if f == nil {
 			continue
 		}
-		b.observe(st, j, f, &ev.Event)
+		b.observe(st, j, f, &ev.Event, late)
 	}
 	b.checkConditions(st)
-	if ev.Depth >= MaxDepth {
+	// A late event starts nothing: a journey entered now for an order of last month would send
+	// at once what was meant for then.
+	if late || ev.Depth >= MaxDepth {
 		return
 	}
 	for _, f := range b.fs.byEvent[ev.Type] {

@@ -32,8 +32,9 @@ type Options struct {
 	BatchSize int
 	// Unsubscribe builds a message's unsubscribe link; nil means templates get an empty one.
 	Unsubscribe func(customerID, channel, messageID string) string
-	// History processes events for their effect on customers only: no flow is entered, no journey
-	// moves. It is for backfills of past orders, which must not send last year's thank-yous today.
+	// History treats every event as late (see Ingest): customers are updated and journeys already
+	// under way see the events, but no journey starts and no date fires. It is for backfills of
+	// past orders, which must not send last year's thank-yous today.
 	History bool
 	// EventTime runs each event, timer and date at its own moment instead of the clock's, so that a
 	// simulation can process many moments in one transaction. Customers are independent, so only
@@ -100,11 +101,20 @@ type IngestResult struct {
 }
 
 // Ingest stores and processes events in one transaction: either all of the batch is committed
-// with everything it caused, or nothing is.
+// with everything it caused, or nothing is. A batch holding an event that can never be stored (a
+// value too long to index, a time in the future or before 1970) is refused whole with an
+// *event.Refused error, which no retry can cure.
+//
+// An event older than policies.late_events when it arrives is late: it is stored, updates the
+// customer, resumes wait_for steps and applies exits and goals, but starts no journey. In a
+// simulation (EventTime) each event arrives at its own time, so none is late.
 func (e *Engine) Ingest(ctx context.Context, evs []event.Event) (IngestResult, error) {
 	var res IngestResult
 	if len(evs) == 0 {
 		return res, nil
+	}
+	if err := admissible(evs, e.clock.Now()); err != nil {
+		return res, err
 	}
 	stored := make([]store.StoredEvent, 0, len(evs))
 	seen := make(map[[2]string]bool, len(evs))
@@ -167,10 +177,16 @@ func (e *Engine) Ingest(ctx context.Context, evs []event.Event) (IngestResult, e
 			if e.opts.EventTime {
 				st.now = at
 			}
-			b.handle(st, todo[i])
+			b.handle(st, todo[i], e.late(b, &todo[i].Event))
 		}
 		return b.save()
 	})
+	if store.TooLarge(err) {
+		// A value the checks above let through (a computed one) outgrew an index: no retry can
+		// store this batch, so it is refused rather than retried forever.
+		return IngestResult{}, &event.Refused{Problems: []event.Indexed{{Index: -1, Problem: event.Problem{
+			Message: "a value of this batch is too large to store (" + err.Error() + "); shorten the ids and keys it carries"}}}}
+	}
 	if err != nil {
 		return IngestResult{}, err
 	}
@@ -180,6 +196,28 @@ func (e *Engine) Ingest(ctx context.Context, evs []event.Event) (IngestResult, e
 	e.Stats.eventsStored.Add(int64(res.Stored))
 	e.Stats.eventsDuplicate.Add(int64(res.Duplicates))
 	return res, nil
+}
+
+// admissible refuses a batch holding an event that no retry can store.
+func admissible(evs []event.Event, now time.Time) error {
+	var ps []event.Indexed
+	for i := range evs {
+		for _, p := range evs[i].Admissible(now) {
+			ps = append(ps, event.Indexed{Index: i, Problem: p})
+		}
+	}
+	if len(ps) > 0 {
+		return &event.Refused{Problems: ps}
+	}
+	return nil
+}
+
+// late says whether an event arrived too long after its time to start journeys.
+func (e *Engine) late(b *batch, ev *event.Event) bool {
+	if e.opts.History {
+		return true
+	}
+	return !e.opts.EventTime && b.now.Sub(ev.Time) > b.fs.lateAfter()
 }
 
 // PutCustomer creates or updates a customer's attributes without running any flow (used to seed
@@ -305,6 +343,7 @@ func sortedKeys(m map[string]bool) []string {
 type Counters struct {
 	eventsStored    atomic.Int64
 	eventsDuplicate atomic.Int64
+	eventsLate      atomic.Int64
 	customersWoken  atomic.Int64
 	byType          sync.Map // event type -> *atomic.Int64
 	journeys        sync.Map // kind NUL flow -> *atomic.Int64
@@ -312,6 +351,9 @@ type Counters struct {
 
 // EventsStored is the number of events stored and processed.
 func (c *Counters) EventsStored() int64 { return c.eventsStored.Load() }
+
+// EventsLate is the number of events processed as late: they started no journey.
+func (c *Counters) EventsLate() int64 { return c.eventsLate.Load() }
 
 // EventsDuplicate is the number of events dropped as redeliveries.
 func (c *Counters) EventsDuplicate() int64 { return c.eventsDuplicate.Load() }
@@ -327,6 +369,7 @@ func (c *Counters) ByType() map[string]int64 {
 }
 
 func (c *Counters) add(t tally) {
+	c.eventsLate.Add(t.late)
 	for typ, n := range t.types {
 		v, ok := c.byType.Load(typ)
 		if !ok {

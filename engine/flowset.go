@@ -66,6 +66,15 @@ func NewFlowSet(ws *dsl.Workspace) *FlowSet {
 	return fs
 }
 
+// lateAfter is policies.late_events: how old an event may be when it arrives and still start
+// journeys.
+func (fs *FlowSet) lateAfter() time.Duration {
+	if l := fs.Settings.Policies.LateEvents; l > 0 {
+		return l
+	}
+	return dsl.DefaultLateEvents
+}
+
 // Flow returns the current version of a flow.
 func (fs *FlowSet) Flow(id string) *dsl.Flow { return fs.byID[id] }
 

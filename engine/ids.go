@@ -27,6 +27,20 @@ func journeyID(flowID, customerID, triggerID string) string {
 	return hashID("j_", flowID, customerID, triggerID)
 }
 
+// MaxKeyBytes is the longest entry key kept as it is. Keys are indexed, and an index entry has a
+// bound: a key computed from a long value (a note, a URL) would fail every retry of its batch.
+const MaxKeyBytes = 256
+
+// storableKey is an entry key as it is stored: itself when short enough, else "sha256:" and the hex
+// digest of it, which keeps two keys apart exactly when they differ.
+func storableKey(k string) string {
+	if len(k) <= MaxKeyBytes {
+		return k
+	}
+	sum := sha256.Sum256([]byte(k))
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
 func messageID(journeyID, stepID string) string { return hashID("m_", journeyID, stepID) }
 
 func emittedEventID(journeyID, stepID string) string {

@@ -17,7 +17,10 @@ const maxStepsPerRun = 10_000
 // wait_for. A journey that has ended is shown events while its goal window is open or while a
 // message it wrote is held back; an exit rule or a goal that ends journeys then stops that message,
 // as the customer has left all the same.
-func (b *batch) observe(st *custState, j *store.Journey, f *dsl.Flow, ev *event.Event) {
+//
+// A late event's goal counts at the moment the event happened: within the goal's window from the
+// journey's entry, and not before the entry.
+func (b *batch) observe(st *custState, j *store.Journey, f *dsl.Flow, ev *event.Event, late bool) {
 	for _, r := range f.Exits {
 		if r.Event == "" || r.Event != ev.Type {
 			continue
@@ -35,9 +38,16 @@ func (b *batch) observe(st *custState, j *store.Journey, f *dsl.Flow, ev *event.
 		// Without `within`, a completed journey is here only for a message it holds: the goal still
 		// counts, and stops that message.
 		open := j.Status == store.Active || j.Status == store.Completed
-		inWindow := g.Within == 0 && open || g.Within > 0 && st.now.Before(j.EnteredAt.Add(g.Within))
+		at := st.now
+		if late {
+			at = ev.Time
+		}
+		inWindow := g.Within == 0 && open || g.Within > 0 && at.Before(j.EnteredAt.Add(g.Within))
+		if late && at.Before(j.EnteredAt) {
+			inWindow = false
+		}
 		if inWindow && b.cond(g.When, b.vars(st, j, ev), st, f, "goal") {
-			j.ConvertedAt = st.now
+			j.ConvertedAt = at
 			st.mark(j)
 			if g.Exit && j.Status == store.Active {
 				b.abandon(st, j, store.Converted, "goal "+ev.Type)
@@ -96,7 +106,7 @@ func (b *batch) enter(st *custState, f *dsl.Flow, trig *event.Event, depth int, 
 			return
 		}
 		if k != nil {
-			key = fmt.Sprint(k)
+			key = storableKey(fmt.Sprint(k))
 		}
 	}
 	id := journeyID(f.ID, st.c.ID, triggerID)

@@ -241,6 +241,13 @@ func (b *batch) emit(st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Ste
 		SpecVersion: event.SpecVersion, ID: emittedEventID(j.ID, step.ID), Source: "afterglow/" + f.ID,
 		Type: step.Emit.Event, Subject: st.c.ID, Time: st.now, Data: data,
 	}
+	// Data computed from a long value could outgrow an index and fail the customer's whole batch
+	// on every retry: such an event is not emitted, and the journey goes on.
+	if ps := ev.Admissible(st.now); len(ps) > 0 {
+		b.e.log.Warn().Str("customer", st.c.ID).Str("flow", f.ID).Str("step", step.ID).Str("problem", ps[0].Error()).
+			Msg("emitted event cannot be stored; not emitted")
+		return
+	}
 	st.queue = append(st.queue, store.StoredEvent{Event: ev, Depth: j.Depth + 1})
 }
 

@@ -120,6 +120,7 @@ func (e *Event) Validate() []Problem {
 			add(field, "holds a NUL character or invalid UTF-8, which no database column can keep")
 		}
 	}
+	ps = append(ps, e.checkLimits()...)
 	for _, p := range checkData(e.Type, e.Data) {
 		p.Field = "data." + p.Field
 		ps = append(ps, p)

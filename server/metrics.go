@@ -83,6 +83,8 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	}
 	series("afterglow_events_duplicate_total", "Events dropped because their id was seen before.", "counter")
 	fmt.Fprintf(&b, "afterglow_events_duplicate_total %d\n", s.eng.Stats.EventsDuplicate())
+	series("afterglow_events_late_total", "Events that arrived later than policies.late_events after their time: they updated customers and journeys under way, and started no journey.", "counter")
+	fmt.Fprintf(&b, "afterglow_events_late_total %d\n", s.eng.Stats.EventsLate())
 
 	series("afterglow_journeys_total", "Journeys entered and ended by this process, by flow and outcome.", "counter")
 	js := s.eng.Stats.Journeys()

@@ -195,21 +195,22 @@ func (s *Server) routes() (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	src := s.settings.Sources
 	if src.HTTP {
-		h, err := httpapi.New(counting{s, "http"}, httpapi.Config{Token: src.HTTPToken, Logger: s.log})
+		h, err := httpapi.New(counting{s, "http"}, httpapi.Config{Token: src.HTTPToken, Logger: s.log, Now: s.eng.Now})
 		if err != nil {
 			return nil, fmt.Errorf("sources.http: %w", err)
 		}
 		mux.Handle("POST "+httpapi.Path, h)
 	}
 	if src.Shopify {
-		h, err := shopify.New(counting{s, "shopify"}, shopify.Config{Secret: src.ShopifySecret, PreviousSecret: src.ShopifyPreviousSecret, Logger: s.log})
+		h, err := shopify.New(counting{s, "shopify"}, shopify.Config{Secret: src.ShopifySecret, PreviousSecret: src.ShopifyPreviousSecret,
+			Shop: src.ShopifyShop, TestOrders: src.ShopifyTestOrders, Logger: s.log, Now: s.eng.Now})
 		if err != nil {
 			return nil, fmt.Errorf("sources.shopify: %w", err)
 		}
 		mux.Handle("POST /webhooks/shopify", h)
 	}
 	if src.Woo {
-		h, err := woocommerce.New(counting{s, "woocommerce"}, woocommerce.Config{Secret: src.WooSecret, Logger: s.log})
+		h, err := woocommerce.New(counting{s, "woocommerce"}, woocommerce.Config{Secret: src.WooSecret, Logger: s.log, Now: s.eng.Now})
 		if err != nil {
 			return nil, fmt.Errorf("sources.woocommerce: %w", err)
 		}

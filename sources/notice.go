@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -45,9 +46,9 @@ func Unavailable(cause error, format string, a ...any) error {
 }
 
 // AnswerNotice finishes a platform webhook once its notice is converted: it answers a refusal, a
-// skip, or events that fail validation, and otherwise submits the events and answers 200. log
-// carries the delivery's topic and shop.
-func AnswerNotice(w http.ResponseWriter, r *http.Request, sink Sink, log zerolog.Logger, out Outcome, err error) {
+// skip, or events that fail validation at now (the engine's clock), and otherwise submits the
+// events and answers 200. log carries the delivery's topic and shop.
+func AnswerNotice(w http.ResponseWriter, r *http.Request, sink Sink, log zerolog.Logger, now time.Time, out Outcome, err error) {
 	if err != nil {
 		var rf *Refusal
 		if !errors.As(err, &rf) {
@@ -66,7 +67,12 @@ func AnswerNotice(w http.ResponseWriter, r *http.Request, sink Sink, log zerolog
 		WriteJSON(w, http.StatusOK, Accepted{})
 		return
 	}
-	if ps := Problems(out.Events); len(ps) > 0 {
+	if ps := Refusals(out.Events, now); len(ps) > 0 {
+		log.Warn().Int("problems", len(ps)).Msg("refused a delivery whose events carry values no store can keep")
+		WriteProblems(w, http.StatusBadRequest, "the notice's events carry a value too long to store or a time they cannot have; nothing was stored", ps)
+		return
+	}
+	if ps := Problems(out.Events, now); len(ps) > 0 {
 		log.Warn().Int("problems", len(ps)).Msg("refused a delivery that makes invalid events")
 		WriteProblems(w, http.StatusUnprocessableEntity, "the notice lacks what its canonical events need; nothing was stored", ps)
 		return

@@ -147,7 +147,7 @@ func TestLogCustomer(t *testing.T) {
 
 func TestProblemsRefuseNUL(t *testing.T) {
 	ok := event.Event{SpecVersion: "1.0", ID: "e1", Source: "shop", Type: "customer.updated", Subject: "c1", Time: time.Now()}
-	if ps := Problems([]event.Event{ok}); len(ps) != 0 {
+	if ps := Problems([]event.Event{ok}, time.Now()); len(ps) != 0 {
 		t.Fatalf("a valid event has problems: %v", ps)
 	}
 	for _, field := range []string{"id", "source", "subject"} {
@@ -160,7 +160,7 @@ func TestProblemsRefuseNUL(t *testing.T) {
 		case "subject":
 			bad.Subject = "\x00c1"
 		}
-		ps := Problems([]event.Event{ok, bad})
+		ps := Problems([]event.Event{ok, bad}, time.Now())
 		if len(ps) != 1 || ps[0].Index != 1 || ps[0].Field != field {
 			t.Errorf("a NUL in %s: problems %v; want one, at index 1, field %s", field, ps, field)
 		}

@@ -34,7 +34,11 @@ func newIngestCmd(c *cli) *cobra.Command {
 		Short: "Process events from an NDJSON file or standard input (backfills)",
 		Long: `Stores and processes events exactly as POST /v1/events does, one CloudEvent per line. A bad line
 stops the run with its line number; everything before it is committed, and running the same file
-again skips what was already stored.`,
+again skips what was already stored.
+
+An event older than policies.late_events when it is processed is late: it updates its customer and
+the journeys under way, and starts no journey. --history treats every event so, whatever its age:
+use it for a backfill of past data.`,
 		Example: `  afterglow ingest --config afterglow.yaml --history past-orders.ndjson
   gzip -dc events.ndjson.gz | afterglow ingest -`,
 		Args: args(cobra.ExactArgs(1)),
@@ -48,7 +52,7 @@ again skips what was already stored.`,
 	f := cmd.Flags()
 	f.StringVar(&o.config, "config", "afterglow.yaml", "the workspace's settings file")
 	f.StringVar(&o.db, "db", "", "database URL (default: the settings' database, then DATABASE_URL)")
-	f.BoolVar(&o.history, "history", false, "update customers only: enter no flow (for past orders, which must not send today)")
+	f.BoolVar(&o.history, "history", false, "treat every event as late: update customers and journeys under way, start no journey (for past data, which must not send today)")
 	f.IntVar(&o.batch, "batch", 1000, "events per transaction")
 	return cmd
 }
@@ -119,6 +123,10 @@ func runIngest(c *cli, file string, o ingestOptions) error {
 	}
 	err = event.ReadNDJSON(in, func(line int, e event.Event) error {
 		lines = line
+		if ps := e.CheckTime(eng.Now()); len(ps) > 0 {
+			// Refused here, with its line, rather than by the engine with the whole batch.
+			return &event.LineError{Line: line, Problem: "invalid event " + e.ID + ": " + ps[0].Error()}
+		}
 		pending = append(pending, e)
 		if len(pending) >= o.batch {
 			return flush()

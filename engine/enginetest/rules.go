@@ -1,8 +1,12 @@
 package enginetest
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"strings"
 	"testing"
+	"time"
 )
 
 func testUpdateAndEmit(t *testing.T, ns NewStore) {
@@ -348,5 +352,52 @@ steps:
 	c, _ := r.Store.Customer(r.Ctx, "ana")
 	if c.OrdersCount != 1 || len(r.Sent()) != 1 {
 		t.Errorf("a redelivered order counted twice: orders=%d messages=%v", c.OrdersCount, r.Sent())
+	}
+}
+
+// An entry key computed from a long value is stored as its hash: the batch commits, and the key
+// still tells journeys apart and keeps a repeat out.
+func testLongEntryKey(t *testing.T, ns NewStore) {
+	ws := Workspace(t, "", map[string]string{"flows/note.yaml": `
+flow: note
+trigger: {event: note.left}
+entry: {key: event.data.text, repeat: never}
+steps:
+  - {id: thanks, send: {channel: email, category: transactional, content: ` + mail("Thanks for the note") + `}}
+`, "flows/relay.yaml": `
+flow: relay
+trigger: {event: note.left}
+steps:
+  - {id: copy, emit: {event: order.placed, data: {order_id: trigger.data.text, total: 1, currency: '"USD"'}}}
+`})
+	r := Start(t, ns, ws)
+	r.Customer("ana", map[string]any{"email": "a@example.com"})
+	// 5,120 bytes that do not compress: the database would squeeze a repeated text under its bound.
+	var b strings.Builder
+	for i := 0; b.Len() < 5120; i++ {
+		sum := sha256.Sum256([]byte(itoa(i)))
+		b.WriteString(hex.EncodeToString(sum[:]))
+	}
+	long := b.String()
+	r.Play(day,
+		Ev(0, "note.left", "ana", map[string]any{"text": long}),
+		Ev(time.Hour, "note.left", "ana", map[string]any{"text": long}),
+		Ev(2*time.Hour, "note.left", "ana", map[string]any{"text": long + "!"}),
+	)
+	Equal(t, "one journey per distinct long key", r.Sent(), []string{"0d ana note/thanks", "2h0m0s ana note/thanks"})
+	if c, _ := r.Store.Customer(r.Ctx, "ana"); c.OrdersCount != 0 {
+		t.Errorf("an emitted order.placed whose order_id is 5,120 bytes was processed (%d orders); it cannot be stored", c.OrdersCount)
+	}
+	js, err := r.Store.Journeys(r.Ctx, journeyFilter("ana"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range js {
+		if j.FlowID != "note" {
+			continue
+		}
+		if len(j.Key) > 256 || !strings.HasPrefix(j.Key, "sha256:") {
+			t.Errorf("a 5,120-byte key is stored as %d bytes (%.20s...); want its sha256", len(j.Key), j.Key)
+		}
 	}
 }

@@ -32,6 +32,7 @@ func Suite(t *testing.T, ns NewStore) {
 		{"templates see exact money", testTemplatesSeeExactMoney},
 		{"held messages are cancelled when the customer leaves", testHeldMessagesAreCancelled},
 		{"an ended journey's held message stops on its exit or goal", testEndedJourneyHeldMessageStops},
+		{"a long entry key is stored as its hash", testLongEntryKey},
 		{"consent is decided by event time", testConsentByEventTime},
 		{"consent: a withdrawal wins ties, a future stamp counts from arrival", testConsentTiesAndFutureStamps},
 	}

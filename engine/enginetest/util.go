@@ -16,6 +16,8 @@ import (
 
 type eventT = event.Event
 
+type storeT = store.Store
+
 func jsonNum(s string) json.Number { return json.Number(s) }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -15,3 +15,11 @@ func Retryable(err error) bool {
 	}
 	return false
 }
+
+// TooLarge reports whether a transaction failed because a value is too large for the database
+// (PostgreSQL's program_limit_exceeded: an index entry over its bound, among others). Running it
+// again fails again: the batch must be refused, not retried.
+func TooLarge(err error) bool {
+	var coded interface{ SQLState() string }
+	return errors.As(err, &coded) && coded.SQLState() == "54000"
+}

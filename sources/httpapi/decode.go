@@ -13,7 +13,7 @@ import (
 
 // decode reads the events of a body and every problem with them. An error means the body as a
 // whole is unusable; problems are per event, all of them, so that a sender fixes a batch at once.
-func decode(body []byte, batch bool) ([]event.Event, []sources.Problem, error) {
+func decode(body []byte, batch bool, now time.Time) ([]event.Event, []sources.Problem, error) {
 	if err := sources.CheckJSON(body); err != nil {
 		return nil, nil, err
 	}
@@ -39,7 +39,7 @@ func decode(body []byte, batch bool) ([]event.Event, []sources.Problem, error) {
 			problems = append(problems, sources.Problem{Index: i, Field: fieldOf(err), Message: err.Error()})
 			continue
 		}
-		for _, p := range sources.Problems([]event.Event{e}) {
+		for _, p := range sources.Problems([]event.Event{e}, now) {
 			p.Index = i
 			problems = append(problems, p)
 		}

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -35,6 +36,8 @@ type Config struct {
 	MaxBody int64
 	// Logger receives one line per refused or failed request; the zero Logger discards.
 	Logger zerolog.Logger
+	// Now is the engine's clock, against which an event's time is checked; nil means time.Now.
+	Now func() time.Time
 }
 
 // Handler serves POST /v1/events.
@@ -43,6 +46,7 @@ type Handler struct {
 	token   string
 	maxBody int64
 	log     zerolog.Logger
+	now     func() time.Time
 }
 
 // New returns the handler. It refuses an empty token unless cfg.AllowNoToken says so, because an
@@ -61,7 +65,10 @@ func New(sink sources.Sink, cfg Config) (*Handler, error) {
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = sources.DefaultMaxBody
 	}
-	return &Handler{sink: sink, token: cfg.Token, maxBody: cfg.MaxBody, log: cfg.Logger}, nil
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Handler{sink: sink, token: cfg.Token, maxBody: cfg.MaxBody, log: cfg.Logger, now: cfg.Now}, nil
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -84,7 +91,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sources.BodyError(w, err)
 		return
 	}
-	events, problems, err := decode(body, batch)
+	events, problems, err := decode(body, batch, h.now())
 	if err != nil {
 		sources.WriteError(w, http.StatusBadRequest, err.Error())
 		return

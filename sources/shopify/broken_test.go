@@ -93,8 +93,12 @@ func TestMalformedJSON(t *testing.T) {
 		t.Errorf("got %d %s", w.Code, w.Body)
 	}
 	w = serve(newHandler(t, rec, nil), request("orders/create", []byte(`{"id": "gid://shopify/Order/1"}`)))
+	if w.Code != http.StatusBadRequest || !strings.Contains(answerOf(t, w).Error, "not an order") {
+		t.Errorf("well-formed body that is not an order: got %d %s", w.Code, w.Body)
+	}
+	w = serve(newHandler(t, rec, nil), request("orders/create", []byte(`{"id": "gid://shopify/Order/1", "line_items": [], "financial_status": "paid"}`)))
 	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(answerOf(t, w).Error, "shape of a Shopify order") {
-		t.Errorf("well-formed body of the wrong shape: got %d %s", w.Code, w.Body)
+		t.Errorf("an order of the wrong shape: got %d %s", w.Code, w.Body)
 	}
 	if rec.count() != 0 {
 		t.Error("a malformed body reached the sink")
@@ -103,7 +107,7 @@ func TestMalformedJSON(t *testing.T) {
 
 func TestOversizeBody(t *testing.T) {
 	rec := &recorder{}
-	h, err := New(rec, Config{Secret: secret, MaxBody: 1000})
+	h, err := New(rec, Config{Secret: secret, Shop: shop, MaxBody: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +241,7 @@ func TestRedeliveryHasTheSameIDs(t *testing.T) {
 func TestTimeFallbacks(t *testing.T) {
 	rec := &recorder{}
 	h := newHandler(t, rec, nil)
-	body := []byte(`{"id": 706405506930370084, "email": "bob@biller.com", "created_at": null, "updated_at": null}`)
+	body := []byte(`{"id": 706405506930370084, "email": "bob@biller.com", "state": "enabled", "created_at": null, "updated_at": null}`)
 	send(t, h, "customers/update", body)
 	if got := rec.last(t)[0].Time; !got.Equal(time.Date(2023, 3, 29, 18, 0, 27, 877041743, time.UTC)) {
 		t.Errorf("without a resource time the trigger time counts, got %s", got)

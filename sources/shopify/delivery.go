@@ -18,6 +18,7 @@ type delivery struct {
 	now        time.Time
 	body       []byte
 	orders     sources.OrderCustomers
+	testOrders bool // test orders are processed, not ignored
 }
 
 func (d *delivery) decode(v any, what string) error {

@@ -109,7 +109,8 @@ func (l *logs) String() string {
 
 func newHandler(t *testing.T, sink sources.Sink, log *logs) *Handler {
 	t.Helper()
-	cfg := Config{Secret: secret, PreviousSecret: oldSecret, Now: func() time.Time { return testNow }}
+	// Shopify's sample orders are test orders: these tests take them as real ones.
+	cfg := Config{Secret: secret, PreviousSecret: oldSecret, Shop: shop, TestOrders: true, Now: func() time.Time { return testNow }}
 	if log != nil {
 		cfg.Logger = zerolog.New(log).Level(zerolog.InfoLevel)
 	}

@@ -8,29 +8,33 @@ import (
 )
 
 // readOrder decodes an order notice and finds its id and customer. An order nobody can be found
-// for is refused: it cannot join any customer's history.
-func readOrder(d *delivery) (*order, string, string, error) {
+// for is refused: it cannot join any customer's history. A test order is skipped (the Outcome
+// says why) unless the settings accept them.
+func readOrder(d *delivery) (*order, string, string, *sources.Outcome, error) {
 	var o order
 	if err := d.decode(&o, "order"); err != nil {
-		return nil, "", "", err
+		return nil, "", "", nil, err
 	}
 	id := o.ID.ID()
 	if id == "" {
-		return nil, "", "", sources.Unprocessable("the order has no id: check the webhook's topic (%s)", d.topic)
+		return nil, "", "", nil, sources.Unprocessable("the order has no id: check the webhook's topic (%s)", d.topic)
+	}
+	if o.Test && !d.testOrders {
+		return nil, "", "", &sources.Outcome{Skip: "order " + id + " is a test order (set sources.shopify.test_orders: accept to process test orders)"}, nil
 	}
 	subject := o.subject()
 	if subject == "" {
-		return nil, "", "", sources.Unprocessable("order %s has neither a customer nor an email (email, contact_email), so Afterglow cannot tell whose it is; nothing was stored", id)
+		return nil, "", "", nil, sources.Unprocessable("order %s has neither a customer nor an email (email, contact_email), so Afterglow cannot tell whose it is; nothing was stored", id)
 	}
-	return &o, id, subject, nil
+	return &o, id, subject, nil, nil
 }
 
 // ordersCreate: the buyer's attributes, then the order. The customer.updated is keyed by the order
 // so that a redelivered order drops it too.
 func ordersCreate(_ context.Context, d *delivery) (sources.Outcome, error) {
-	o, id, subject, err := readOrder(d)
-	if err != nil {
-		return sources.Outcome{}, err
+	o, id, subject, skip, err := readOrder(d)
+	if err != nil || skip != nil {
+		return skipped(skip), err
 	}
 	t := d.time(o.ProcessedAt, o.CreatedAt)
 	var evs []event.Event
@@ -44,9 +48,9 @@ func ordersCreate(_ context.Context, d *delivery) (sources.Outcome, error) {
 // ordersPaid: order.paid, with the order's data. Shopify gives no payment time: the order's
 // updated_at is when it changed to paid.
 func ordersPaid(_ context.Context, d *delivery) (sources.Outcome, error) {
-	o, id, subject, err := readOrder(d)
-	if err != nil {
-		return sources.Outcome{}, err
+	o, id, subject, skip, err := readOrder(d)
+	if err != nil || skip != nil {
+		return skipped(skip), err
 	}
 	t := d.time(o.UpdatedAt, o.ProcessedAt, o.CreatedAt)
 	return sources.Outcome{Subject: subject, Events: []event.Event{
@@ -55,9 +59,9 @@ func ordersPaid(_ context.Context, d *delivery) (sources.Outcome, error) {
 }
 
 func ordersCancelled(_ context.Context, d *delivery) (sources.Outcome, error) {
-	o, id, subject, err := readOrder(d)
-	if err != nil {
-		return sources.Outcome{}, err
+	o, id, subject, skip, err := readOrder(d)
+	if err != nil || skip != nil {
+		return skipped(skip), err
 	}
 	data := map[string]any{"order_id": id}
 	put(data, "order_name", o.Name)
@@ -67,6 +71,13 @@ func ordersCancelled(_ context.Context, d *delivery) (sources.Outcome, error) {
 	return sources.Outcome{Subject: subject, Events: []event.Event{
 		d.event(event.OrderCancelled, d.id("order", id, "cancelled"), subject, t, data),
 	}}, nil
+}
+
+func skipped(o *sources.Outcome) sources.Outcome {
+	if o == nil {
+		return sources.Outcome{}
+	}
+	return *o
 }
 
 // orderData is order.placed's data: what the canonical event requires, and what flows commonly branch on.

@@ -26,6 +26,12 @@ type Config struct {
 	// PreviousSecret is accepted too, for the hour after a rotation during which Shopify may still
 	// sign with the old secret. Empty when there was no rotation.
 	PreviousSecret string
+	// Shop is the shop's myshopify.com domain: a delivery whose X-Shopify-Shop-Domain names another
+	// shop is refused, so that a body signed for one shop cannot be replayed as another's.
+	Shop string
+	// TestOrders accepts Shopify test orders ("test": true) as real ones; they are acknowledged
+	// and ignored otherwise.
+	TestOrders bool
 	// MaxBody is the largest body accepted, in bytes; 0 means sources.DefaultMaxWebhookBody.
 	MaxBody int64
 	// Orders finds the customer of an order for the notices that do not name one (refunds,
@@ -39,12 +45,14 @@ type Config struct {
 
 // Handler serves POST /webhooks/shopify.
 type Handler struct {
-	sink    sources.Sink
-	secrets []string
-	maxBody int64
-	orders  sources.OrderCustomers
-	log     zerolog.Logger
-	now     func() time.Time
+	sink       sources.Sink
+	secrets    []string
+	shop       string
+	testOrders bool
+	maxBody    int64
+	orders     sources.OrderCustomers
+	log        zerolog.Logger
+	now        func() time.Time
 }
 
 // New returns the handler. A secret is required: an unsigned Shopify endpoint would let anyone
@@ -55,6 +63,9 @@ func New(sink sources.Sink, cfg Config) (*Handler, error) {
 	}
 	if cfg.Secret == "" {
 		return nil, errors.New("shopify: no secret configured: set sources.shopify.secret to the app's client secret (for example secret: ${SHOPIFY_SECRET})")
+	}
+	if cfg.Shop == "" {
+		return nil, errors.New("shopify: no shop configured: set sources.shopify.shop to the shop's myshopify.com domain (for example shop: tienda.myshopify.com)")
 	}
 	if cfg.MaxBody < 0 {
 		return nil, fmt.Errorf("shopify: max body %d is negative", cfg.MaxBody)
@@ -69,12 +80,14 @@ func New(sink sources.Sink, cfg Config) (*Handler, error) {
 		cfg.Now = time.Now
 	}
 	return &Handler{
-		sink:    sink,
-		secrets: []string{cfg.Secret, cfg.PreviousSecret},
-		maxBody: cfg.MaxBody,
-		orders:  cfg.Orders,
-		log:     cfg.Logger,
-		now:     cfg.Now,
+		sink:       sink,
+		secrets:    []string{cfg.Secret, cfg.PreviousSecret},
+		shop:       normShop(cfg.Shop),
+		testOrders: cfg.TestOrders,
+		maxBody:    cfg.MaxBody,
+		orders:     cfg.Orders,
+		log:        cfg.Logger,
+		now:        cfg.Now,
 	}, nil
 }
 
@@ -114,6 +127,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sources.WriteError(w, http.StatusBadRequest, "missing X-Shopify-Topic or X-Shopify-Shop-Domain header: both are needed to read a delivery")
 		return
 	}
+	if shop != h.shop {
+		h.log.Warn().Str("topic", topic).Str("shop", shop).Msg("refused a Shopify delivery for another shop")
+		sources.WriteError(w, http.StatusUnauthorized, fmt.Sprintf("X-Shopify-Shop-Domain %q is not this engine's shop (sources.shopify.shop): "+
+			"only deliveries for %s are accepted", shop, h.shop))
+		return
+	}
 	convert, known := converters[topic]
 	if !known {
 		h.log.Info().Str("topic", topic).Str("shop", shop).Str("customer", customerOf(topic, body)).
@@ -125,13 +144,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sources.WriteError(w, http.StatusBadRequest, err.Error())
 		return
 	}
+	if want := misfit(topic, body); want != "" {
+		h.log.Warn().Str("topic", topic).Str("shop", shop).Msg("refused a Shopify delivery whose body does not fit its topic")
+		sources.WriteError(w, http.StatusBadRequest, "X-Shopify-Topic is "+topic+" but the body is not "+want+
+			": the topic header is not covered by the signature, so a body must show what its topic says")
+		return
+	}
 	log := h.log.With().Str("topic", topic).Str("shop", shop).Logger()
 	out, err := convert(r.Context(), h.delivery(r, topic, shop, body))
-	sources.AnswerNotice(w, r, h.sink, log, out, err)
+	sources.AnswerNotice(w, r, h.sink, log, h.now(), out, err)
 }
 
 func (h *Handler) delivery(r *http.Request, topic, shop string, body []byte) *delivery {
-	d := &delivery{topic: topic, source: "shopify/" + shop, now: h.now(), body: body, orders: h.orders}
+	d := &delivery{topic: topic, source: "shopify/" + shop, now: h.now(), body: body, orders: h.orders, testOrders: h.testOrders}
 	d.deliveryID = header(r.Header, "Webhook-Id")
 	if d.deliveryID == "" {
 		d.deliveryID = header(r.Header, "Event-Id")

@@ -122,7 +122,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		d.deliveryID = sources.Digest(body)
 	}
 	out, err := convert(r.Context(), d)
-	sources.AnswerNotice(w, r, h.sink, log, out, err)
+	sources.AnswerNotice(w, r, h.sink, log, h.now(), out, err)
 }
 
 // siteOf names the store by its address (X-WC-Webhook-Source, the site's home URL): host and

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// ingestWorkspace is a workspace with a thank-you flow on every order.
+func ingestWorkspace(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"afterglow.yaml": "flows: [flows]\ntemplates: [flows]\nchannels:\n  email: {connector: console}\n",
+		"flows/thanks.yaml": `flow: thanks
+trigger: {event: order.placed}
+steps:
+  - {id: thanks, send: {channel: email, category: transactional, content: {default_locale: en, locales: {en: {subject: "Thanks", text: "t"}}}}}
+`,
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, "afterglow.yaml")
+}
+
+func orderLine(id string, at time.Time) string {
+	return fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"shop","type":"order.placed","subject":"c-%s","time":%q,"data":{"order_id":%q,"total":"5","currency":"USD"}}`+"\n",
+		id, id, at.UTC().Format(time.RFC3339), id)
+}
+
+// --history treats every event as late, however recent: a backfill starts no journey. Without it
+// a recent order starts its journeys as over HTTP, and an old one is late.
+func TestIngestHistoryStartsNothing(t *testing.T) {
+	url := migratedSchema(t)
+	config := ingestWorkspace(t)
+	file := filepath.Join(t.TempDir(), "events.ndjson")
+	now := time.Now()
+	write := func(lines ...string) {
+		if err := os.WriteFile(file, []byte(strings.Join(lines, "")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(orderLine("h1", now.Add(-time.Minute)), orderLine("h2", now.Add(-48*time.Hour)))
+	if code, _, errs := afterglow(t, "ingest", "--config", config, "--db", url, "--history", file); code != 0 {
+		t.Fatalf("ingest --history: exit %d: %s", code, errs)
+	}
+	if n := count(t, url, `SELECT count(*) FROM journeys`); n != 0 {
+		t.Errorf("ingest --history started %d journeys; want none", n)
+	}
+	if n := count(t, url, `SELECT count(*) FROM customers WHERE orders_count = 1`); n != 2 {
+		t.Errorf("%d customers with their order after the backfill; want 2", n)
+	}
+
+	write(orderLine("n1", now.Add(-time.Minute)), orderLine("n2", now.Add(-48*time.Hour)))
+	if code, _, errs := afterglow(t, "ingest", "--config", config, "--db", url, file); code != 0 {
+		t.Fatalf("ingest: exit %d: %s", code, errs)
+	}
+	if n := count(t, url, `SELECT count(*) FROM journeys WHERE customer_id = 'c-n1'`); n != 1 {
+		t.Errorf("a recent order ingested without --history started %d journeys; want 1", n)
+	}
+	if n := count(t, url, `SELECT count(*) FROM journeys WHERE customer_id = 'c-n2'`); n != 0 {
+		t.Errorf("an order two days old started %d journeys; want none (it is late)", n)
+	}
+
+	write(orderLine("f1", now), orderLine("f2", time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC)))
+	code, _, errs := afterglow(t, "ingest", "--config", config, "--db", url, file)
+	if code != 1 || !strings.Contains(errs, "line 2") || !strings.Contains(errs, "before 1970") {
+		t.Errorf("a line dated year 0001: exit %d: %s; want 1 naming line 2 and the time", code, errs)
+	}
+}
