@@ -575,9 +575,10 @@ policies:
     - {max: 2, per: 30d, categories: [marketing]}
   quiet_hours: {from: "21:00", to: "09:00", channels: [sms, whatsapp, push]}
   over_limit: defer                  # defer (default: send when allowed) | skip
+  late_events: 24h                   # an event older than this when it arrives starts no journey
 sources:
   http:        {token: "${INGEST_TOKEN}"}                 # bearer token for POST /v1/events
-  shopify:     {secret: "${SHOPIFY_SECRET}", previous_secret: "${SHOPIFY_PREVIOUS_SECRET}"}
+  shopify:     {secret: "${SHOPIFY_SECRET}", previous_secret: "${SHOPIFY_PREVIOUS_SECRET}", shop: tienda.myshopify.com}
   woocommerce: {secret: "${WOO_SECRET}"}
 `},
 	{"empty settings", Config, "{}\n"},

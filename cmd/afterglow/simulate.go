@@ -214,6 +214,10 @@ func simulationHistory(ctx context.Context, c *cli, ws *dsl.Workspace, o simulat
 					latest = e.Time
 				}
 			}
+			if latest.After(start) {
+				// The engine would refuse it as an event from its future; say what is wrong instead.
+				return 0, 0, errHistoryOverlap
+			}
 			return ingest(ctx, evs)
 		}})
 	for _, w := range s.Warnings {
@@ -222,20 +226,23 @@ func simulationHistory(ctx context.Context, c *cli, ws *dsl.Workspace, o simulat
 	for _, p := range s.Problems {
 		fmt.Fprintln(c.stderr, p)
 	}
+	if latest.After(start) {
+		return usagef("the history in %s runs until %s, after the first event (%s): a simulation plays the past first, then the events; "+
+			"end the history earlier or start the events later", dir, latest.Format(time.RFC3339), start.Format(time.RFC3339))
+	}
 	if errors.Is(err, importer.ErrBadRows) {
 		return fmt.Errorf("the history in %s has %s with problems: fix them (docs/import.md) or simulate with --no-history", dir, plural(s.Bad, "bad row"))
 	}
 	if err != nil {
 		return fmt.Errorf("history %s: %w", dir, err)
 	}
-	if latest.After(start) {
-		return usagef("the history in %s runs until %s, after the first event (%s): a simulation plays the past first, then the events; "+
-			"end the history earlier or start the events later", dir, latest.Format(time.RFC3339), start.Format(time.RFC3339))
-	}
 	fmt.Fprintf(c.stderr, "history: %s of %s (%s to %s) from %s\n", plural(s.OrdersWritten, "order"), plural(s.Buyers, "customer"),
 		s.From.Format("2006-01-02"), s.To.Format("2006-01-02"), files.Orders)
 	return nil
 }
+
+// errHistoryOverlap stops an import whose history reaches into the simulation's events.
+var errHistoryOverlap = errors.New("the history reaches past the first event")
 
 func fileExists(p string) bool {
 	_, err := os.Stat(p)
