@@ -19,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	cloudevents "github.com/cloudevents/sdk-go/v2"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+
 	"github.com/afterglowhq/afterglow/engine/unsubscribe"
 )
 
@@ -201,6 +204,73 @@ func TestRun(t *testing.T) {
 		}
 		if n := s.db.count(t, "SELECT count(*) FROM customers WHERE id = 'c-batch'"); n != 0 {
 			t.Errorf("the refused batch created its customer")
+		}
+	})
+
+	t.Run("the official CloudEvents SDK, in binary and structured modes", func(t *testing.T) {
+		client, err := cloudevents.NewClientHTTP(cloudevents.WithTarget(s.url("/v1/events")),
+			cehttp.WithHeader("Authorization", "Bearer "+ingestToken))
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := time.Now().UTC().Add(-time.Minute).Truncate(time.Millisecond)
+		for _, mode := range []string{"binary", "structured"} {
+			ctx := context.Background() // binary is the SDK's default
+			if mode == "structured" {
+				ctx = cloudevents.WithEncodingStructured(ctx)
+			}
+			hello := cloudevents.NewEvent()
+			hello.SetID("sdk-" + mode + "-customer")
+			hello.SetSource("shop/sdk")
+			hello.SetType("customer.created")
+			hello.SetSubject("c-sdk-" + mode)
+			hello.SetTime(at)
+			if err := hello.SetData(cloudevents.ApplicationJSON, map[string]any{"email": mode + "@example.com", "first_name": "Zoë"}); err != nil {
+				t.Fatal(err)
+			}
+			if res := client.Send(ctx, hello); !cloudevents.IsACK(res) {
+				t.Fatalf("%s: the SDK's send was not acknowledged: %v", mode, res)
+			}
+			e := cloudevents.NewEvent()
+			e.SetID("sdk-" + mode)
+			e.SetSource("shop/sdk")
+			e.SetType("order.placed")
+			e.SetSubject("c-sdk-" + mode)
+			e.SetTime(at)
+			data := map[string]any{"order_id": "SDK-" + mode, "total": json.Number("12.30"), "currency": "EUR",
+				"items": []any{map[string]any{"sku": "SER-30", "quantity": 2, "price": "6.15"}}}
+			if err := e.SetData(cloudevents.ApplicationJSON, data); err != nil {
+				t.Fatal(err)
+			}
+			if res := client.Send(ctx, e); !cloudevents.IsACK(res) {
+				t.Fatalf("%s: the SDK's send was not acknowledged: %v", mode, res)
+			}
+			rows := s.db.texts(t, `SELECT concat_ws('|', customer_id, source, type, specversion, datacontenttype,
+				to_char(time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS'), data->>'order_id', data->>'total', data->>'currency',
+				data->'items'->0->>'quantity') FROM events WHERE id = $1`, "sdk-"+mode)
+			want := strings.Join([]string{"c-sdk-" + mode, "shop/sdk", "order.placed", "1.0", "application/json",
+				at.Format("2006-01-02T15:04:05.000"), "SDK-" + mode, "12.30", "EUR", "2"}, "|")
+			if len(rows) != 1 || rows[0] != want {
+				t.Errorf("%s: stored %q; want %q", mode, rows, want)
+			}
+			// The event is a customer's order like any other: it starts the thank-you flow.
+			got := s.sink.await(t, mode+" thank-you", 1, byFlow("thanks", "c-sdk-"+mode))
+			if txt := got[0].text(); !strings.Contains(txt, "SDK-"+mode) || !strings.Contains(txt, "Zoë") || got[0].Body.To.Email != mode+"@example.com" {
+				t.Errorf("%s: the thank-you to %q reads %q; want it to %s@example.com with the order id and the first name", mode, got[0].Body.To.Email, txt, mode)
+			}
+		}
+		// A redelivery by the SDK, with the same id, is acknowledged and dropped.
+		again := cloudevents.NewEvent()
+		again.SetID("sdk-binary")
+		again.SetSource("shop/sdk")
+		again.SetType("customer.updated")
+		again.SetSubject("c-sdk-binary")
+		again.SetTime(at)
+		if res := client.Send(context.Background(), again); !cloudevents.IsACK(res) {
+			t.Fatalf("a redelivery was not acknowledged: %v", res)
+		}
+		if n := s.db.count(t, "SELECT count(*) FROM events WHERE id = 'sdk-binary'"); n != 1 {
+			t.Errorf("event sdk-binary stored %d times; want once", n)
 		}
 	})
 

@@ -1,5 +1,7 @@
-// Package httpapi is the canonical event source: POST /v1/events takes CloudEvents in JSON, one or a
-// batch, checks every one of them and hands the batch to the sink whole or not at all.
+// Package httpapi is the canonical event source: POST /v1/events takes CloudEvents over HTTP in
+// any of the binding's three content modes (binary: attributes in ce-* headers and the data as the
+// body; structured: one JSON event; batched: a JSON array), checks every event and hands the batch
+// to the sink whole or not at all.
 package httpapi
 
 import (
@@ -12,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/afterglowhq/afterglow/event"
 	"github.com/afterglowhq/afterglow/sources"
 )
 
@@ -81,7 +84,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sources.WriteError(w, http.StatusUnauthorized, msg)
 		return
 	}
-	batch, err := batchMode(r.Header.Get("Content-Type"))
+	mode, err := modeOf(r.Header)
 	if err != nil {
 		sources.WriteError(w, http.StatusUnsupportedMediaType, err.Error())
 		return
@@ -91,9 +94,21 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sources.BodyError(w, err)
 		return
 	}
-	events, problems, err := decode(body, batch, h.now())
+	var events []event.Event
+	var problems []sources.Problem
+	if mode == binary {
+		var e event.Event
+		e, problems, err = decodeBinary(r.Header, body, h.now())
+		events = []event.Event{e}
+	} else {
+		events, problems, err = decode(body, mode == batched, h.now())
+	}
 	if err != nil {
-		sources.WriteError(w, http.StatusBadRequest, err.Error())
+		status := http.StatusBadRequest
+		if errors.As(err, new(errDataType)) {
+			status = http.StatusUnsupportedMediaType
+		}
+		sources.WriteError(w, status, err.Error())
 		return
 	}
 	if len(problems) > 0 {
@@ -118,19 +133,34 @@ func (h *Handler) authorize(r *http.Request) (string, bool) {
 	return "", true
 }
 
-// batchMode tells a batch (an array of events) from a single event by the content type.
-func batchMode(contentType string) (bool, error) {
+// mode is how a request carries its events.
+type mode int
+
+const (
+	structured mode = iota // one event as a JSON object
+	batched                // a JSON array of events
+	binary                 // one event: attributes in ce-* headers, the data as the body
+)
+
+// modeOf reads the content mode from the headers. A CloudEvents media type decides; otherwise ce-*
+// headers mean binary mode, and plain JSON without them is one event in structured mode.
+func modeOf(header http.Header) (mode, error) {
+	contentType := header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(contentType)
-	if contentType == "" || err != nil {
-		return false, fmt.Errorf("content type %q is not accepted: send %s (one event), %s (one event) or %s (an array of events)",
-			contentType, ContentTypeEvent, ContentTypeJSON, ContentTypeBatch)
+	switch {
+	case err == nil && mt == ContentTypeEvent:
+		return structured, nil
+	case err == nil && mt == ContentTypeBatch:
+		return batched, nil
+	case isBinary(header):
+		return binary, nil
+	case err == nil && mt == ContentTypeJSON:
+		return structured, nil
 	}
-	switch mt {
-	case ContentTypeEvent, ContentTypeJSON:
-		return false, nil
-	case ContentTypeBatch:
-		return true, nil
+	if contentType != "" && err == nil {
+		contentType = mt
 	}
-	return false, fmt.Errorf("content type %q is not accepted: send %s (one event), %s (one event) or %s (an array of events)",
-		mt, ContentTypeEvent, ContentTypeJSON, ContentTypeBatch)
+	return 0, fmt.Errorf("content type %q is not accepted: send %s (one event), %s (one event) or %s (an array of events), "+
+		"or one event in binary mode (its attributes in ce-* headers, its data as a JSON body)",
+		contentType, ContentTypeEvent, ContentTypeJSON, ContentTypeBatch)
 }
