@@ -163,3 +163,19 @@ func TestHeaderValueDecoding(t *testing.T) {
 		}
 	}
 }
+
+func TestBinaryModeChecksTheTimeAgainstTheClock(t *testing.T) {
+	sink := &recorder{}
+	now := time.Date(2025, 10, 14, 20, 0, 0, 0, time.UTC)
+	h := newHandler(t, sink, Config{Now: func() time.Time { return now }})
+	hd := placedHeaders()
+	hd["ce-time"] = now.Add(time.Hour).Format(time.RFC3339)
+	w := serve(h, binaryRequest(hd, "application/json", placedData))
+	b := answer(t, w)
+	if w.Code != http.StatusBadRequest || len(b.Problems) != 1 || b.Problems[0].Field != "Ce-Time" {
+		t.Fatalf("an event an hour ahead: got %d %+v; want 400 naming Ce-Time", w.Code, b)
+	}
+	if sink.count() != 0 {
+		t.Fatal("a refused event reached the sink")
+	}
+}
