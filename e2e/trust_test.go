@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -136,6 +138,63 @@ func TestLateAndHostileDeliveries(t *testing.T) {
 		}
 		if n := s.db.count(t, "SELECT count(*) FROM events WHERE data->>'order_id' = '4400000003' AND type <> 'order.placed'"); n != 0 {
 			t.Errorf("the replays stored %d events about the order", n)
+		}
+	})
+	t.Run("wrong signatures are counted, and logged once in a while", func(t *testing.T) {
+		before := scrape(t, s.ws.base).get("afterglow_auth_failures_total", "source", "shopify")
+		from := s.proc.logs.len()
+		body := shopifyOrder(t, 4500000001, time.Now(), nil)
+		for range 300 {
+			if a := post(t, s.url("/webhooks/shopify"), shopifyHeaders("orders/create", "wh-x", "not-the-secret", body), body); a.status != http.StatusUnauthorized {
+				t.Fatalf("a wrong signature: %s; want 401", a)
+			}
+		}
+		if got := scrape(t, s.ws.base).get("afterglow_auth_failures_total", "source", "shopify"); got != before+300 {
+			t.Errorf("afterglow_auth_failures_total{source=shopify} went from %v to %v; want 300 more", before, got)
+		}
+		lines := 0
+		for _, e := range s.proc.logs.entries(t, from) {
+			if msg, _ := e["message"].(string); strings.Contains(msg, "signature") {
+				lines++
+			}
+		}
+		if lines > 2 {
+			t.Errorf("300 wrong signatures wrote %d log lines; want at most one per 10 seconds", lines)
+		}
+	})
+
+	t.Run("a hung database answers 503 with Retry-After, not never", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		tx, err := s.db.pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "LOCK TABLE events IN ACCESS EXCLUSIVE MODE"); err != nil {
+			t.Fatal(err)
+		}
+		ev := event("hang-1", "customer.updated", "c-hang", map[string]any{"first_name": "Hana"})
+		h, body := eventsRequest(t, ingestToken, ev)
+		began := time.Now()
+		a, err := tryPost(s.url("/v1/events"), h, body)
+		took := time.Since(began)
+		_ = tx.Rollback(ctx)
+		if err != nil {
+			t.Fatalf("POST while the database hangs: %v; want an answer", err)
+		}
+		if a.status != http.StatusServiceUnavailable {
+			t.Errorf("POST while the database hangs: %s; want 503", a)
+		}
+		if took > 25*time.Second {
+			t.Errorf("answered after %s; want the 10s ingest deadline", took.Round(time.Second))
+		}
+		// Once the database answers again the retry is taken, and the event is stored once.
+		eventually(t, 30*time.Second, func() (bool, string) {
+			a, err := tryPost(s.url("/v1/events"), h, body)
+			return err == nil && a.status == http.StatusAccepted, fmt.Sprintf("retry: %v %v", a, err)
+		})
+		if n := s.db.count(t, "SELECT count(*) FROM events WHERE id = 'hang-1'"); n != 1 {
+			t.Errorf("the event sent while the database hung is stored %d times; want once", n)
 		}
 	})
 }

@@ -83,6 +83,10 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	}
 	series("afterglow_events_duplicate_total", "Events dropped because their id was seen before.", "counter")
 	fmt.Fprintf(&b, "afterglow_events_duplicate_total %d\n", s.eng.Stats.EventsDuplicate())
+	series("afterglow_auth_failures_total", "Requests refused for a missing or wrong signature or token, by source.", "counter")
+	for _, src := range sortedKeys(s.refused) {
+		fmt.Fprintf(&b, "afterglow_auth_failures_total{source=%q} %d\n", src, s.refused[src].Total())
+	}
 	series("afterglow_events_late_total", "Events that arrived later than policies.late_events after their time: they updated customers and journeys under way, and started no journey.", "counter")
 	fmt.Fprintf(&b, "afterglow_events_late_total %d\n", s.eng.Stats.EventsLate())
 

@@ -39,6 +39,12 @@ type Options struct {
 	OpenStore func(ctx context.Context, url string) (store.Store, error)
 	// Lookup reads environment variables for ${VAR} in the settings.
 	Lookup func(string) (string, bool)
+	// IngestTimeout is how long an ingest request may wait for its events to be committed before
+	// it is answered 503 with Retry-After; zero means 10s.
+	IngestTimeout time.Duration
+	// BodyBudget is the memory request bodies may hold at once, across the ingest endpoints; zero
+	// means 64 MiB.
+	BodyBudget int64
 	// Intervals; zero uses the defaults.
 	TimerPoll    time.Duration
 	DispatchPoll time.Duration
@@ -56,6 +62,7 @@ type Server struct {
 	disp     *dispatch.Dispatcher
 	reloader *reload.Reloader
 	received received
+	refused  map[string]*sources.AuthFailures // by source
 	stats    statsCache
 	http     *http.Server
 	listener net.Listener
@@ -100,6 +107,12 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	}
 	if s.opts.SchedulePoll <= 0 {
 		s.opts.SchedulePoll = 5 * time.Second
+	}
+	if s.opts.IngestTimeout <= 0 {
+		s.opts.IngestTimeout = 10 * time.Second
+	}
+	if s.opts.BodyBudget <= 0 {
+		s.opts.BodyBudget = 64 << 20
 	}
 	if set.Secret != "" {
 		s.secret = []byte(set.Secret)
@@ -150,8 +163,10 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute,
-		ErrorLog: nil}
+	// A request has 30 s to arrive whole: a body trickled in holds its share of the body budget
+	// no longer than that.
+	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: time.Minute,
+		IdleTimeout: 2 * time.Minute, ErrorLog: nil}
 	s.listener, err = net.Listen("tcp", set.Listen)
 	if err != nil {
 		st.Close()
@@ -194,27 +209,43 @@ func (c counting) CustomerOfOrder(ctx context.Context, source, orderID string) (
 func (s *Server) routes() (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	src := s.settings.Sources
+	// What anyone may make an ingest request cost before it is authenticated is bounded: the
+	// memory of the bodies being read, the log lines of refused signatures, and, once accepted,
+	// the time it waits for the database.
+	budget := sources.NewBudget(s.opts.BodyBudget, 2*time.Second)
+	s.refused = map[string]*sources.AuthFailures{}
+	refused := func(source string) *sources.AuthFailures {
+		a := sources.NewAuthFailures(s.log.With().Str("source", source).Logger(), 10*time.Second)
+		s.refused[source] = a
+		return a
+	}
+	ingest := func(pattern string, h http.Handler) {
+		mux.Handle(pattern, sources.WithDeadline(h, s.opts.IngestTimeout))
+	}
 	if src.HTTP {
-		h, err := httpapi.New(counting{s, "http"}, httpapi.Config{Token: src.HTTPToken, Logger: s.log, Now: s.eng.Now})
+		h, err := httpapi.New(counting{s, "http"}, httpapi.Config{Token: src.HTTPToken, Logger: s.log, Now: s.eng.Now,
+			Budget: budget, AuthFailures: refused("http")})
 		if err != nil {
 			return nil, fmt.Errorf("sources.http: %w", err)
 		}
-		mux.Handle("POST "+httpapi.Path, h)
+		ingest("POST "+httpapi.Path, h)
 	}
 	if src.Shopify {
 		h, err := shopify.New(counting{s, "shopify"}, shopify.Config{Secret: src.ShopifySecret, PreviousSecret: src.ShopifyPreviousSecret,
-			Shop: src.ShopifyShop, TestOrders: src.ShopifyTestOrders, Logger: s.log, Now: s.eng.Now})
+			Shop: src.ShopifyShop, TestOrders: src.ShopifyTestOrders, Logger: s.log, Now: s.eng.Now,
+			Budget: budget, AuthFailures: refused("shopify")})
 		if err != nil {
 			return nil, fmt.Errorf("sources.shopify: %w", err)
 		}
-		mux.Handle("POST /webhooks/shopify", h)
+		ingest("POST /webhooks/shopify", h)
 	}
 	if src.Woo {
-		h, err := woocommerce.New(counting{s, "woocommerce"}, woocommerce.Config{Secret: src.WooSecret, Logger: s.log, Now: s.eng.Now})
+		h, err := woocommerce.New(counting{s, "woocommerce"}, woocommerce.Config{Secret: src.WooSecret, Logger: s.log, Now: s.eng.Now,
+			Budget: budget, AuthFailures: refused("woocommerce")})
 		if err != nil {
 			return nil, fmt.Errorf("sources.woocommerce: %w", err)
 		}
-		mux.Handle("POST /webhooks/woocommerce", h)
+		ingest("POST /webhooks/woocommerce", h)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")

@@ -55,6 +55,9 @@ func AnswerNotice(w http.ResponseWriter, r *http.Request, sink Sink, log zerolog
 			rf = &Refusal{Status: http.StatusUnprocessableEntity, Message: err.Error()}
 		}
 		log.Warn().Err(rf.Cause).Int("status", rf.Status).Msg("refused a delivery: " + rf.Message)
+		if rf.Status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "5")
+		}
 		WriteError(w, rf.Status, rf.Message)
 		return
 	}

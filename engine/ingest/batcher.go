@@ -22,6 +22,9 @@ type Batcher struct {
 	Engine   *engine.Engine
 	MaxBatch int           // events per transaction
 	MaxWait  time.Duration // how long the first request of a group waits for company
+	// CommitTimeout bounds one transaction: a database that hangs must not stop the batcher for
+	// good. Senders are answered at their own deadline; a commit cut short leaves nothing.
+	CommitTimeout time.Duration
 
 	once    sync.Once
 	in      chan *request
@@ -44,6 +47,9 @@ func (b *Batcher) init() {
 		if b.MaxWait <= 0 {
 			b.MaxWait = 2 * time.Millisecond
 		}
+		if b.CommitTimeout <= 0 {
+			b.CommitTimeout = 30 * time.Second
+		}
 		b.in = make(chan *request, 1024)
 		b.done = make(chan struct{})
 	})
@@ -63,7 +69,13 @@ func (b *Batcher) Submit(ctx context.Context, evs []event.Event) error {
 	b.pending.Add(1)
 	b.mu.RUnlock()
 	r := &request{events: evs, done: make(chan error, 1)}
-	b.in <- r
+	select {
+	case b.in <- r:
+	case <-ctx.Done():
+		// The queue is full (the database is slow or hangs): the sender learns it at its deadline.
+		b.pending.Done()
+		return ctx.Err()
+	}
 	// The request is in; it is committed or refused whatever the caller does now, and the caller
 	// learns which unless it went away.
 	select {
@@ -156,6 +168,8 @@ func (b *Batcher) answer(r *request, err error) {
 // ingest retries a transaction that lost a race with another process (a serialization failure or
 // a deadlock victim): nothing was committed, so trying again is safe.
 func (b *Batcher) ingest(ctx context.Context, evs []event.Event) error {
+	ctx, cancel := context.WithTimeout(ctx, b.CommitTimeout)
+	defer cancel()
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		if _, err = b.Engine.Ingest(ctx, evs); err == nil || !store.Retryable(err) {

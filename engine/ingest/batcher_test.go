@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -75,5 +76,38 @@ func TestConcurrentSubmitsAreAllCommitted(t *testing.T) {
 	<-stopped
 	if err := b.Submit(context.Background(), []event.Event{{ID: "late"}}); err != ErrClosed {
 		t.Errorf("submit after close: %v", err)
+	}
+}
+
+// With the batcher stuck (a database that hangs) and its queue full, a sender is answered at its
+// own deadline instead of waiting for room without end.
+func TestSubmitRespectsTheDeadlineWhenTheQueueIsFull(t *testing.T) {
+	eng := engine.New(memstore.New(), engine.NewFlowSet(workspace(t)), engine.Options{Logger: zerolog.Nop()})
+	b := &Batcher{Engine: eng} // not running: nothing leaves the queue
+	ev := []event.Event{{SpecVersion: "1.0", ID: "e", Source: "t", Type: "customer.updated", Subject: "c", Time: time.Now()}}
+	var wg sync.WaitGroup
+	for range 1024 { // fill the queue
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			_ = b.Submit(ctx, ev)
+		}()
+	}
+	wg.Wait()
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		done <- b.Submit(ctx, ev)
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Submit with the queue full: %v; want the deadline's error", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Submit with the queue full waited past its deadline")
 	}
 }

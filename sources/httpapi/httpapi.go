@@ -41,6 +41,11 @@ type Config struct {
 	Logger zerolog.Logger
 	// Now is the engine's clock, against which an event's time is checked; nil means time.Now.
 	Now func() time.Time
+	// Budget bounds the memory of the bodies being read and processed at once; nil means none.
+	Budget *sources.Budget
+	// AuthFailures counts and logs refused tokens; nil means a counter of the handler's own,
+	// logging at most every 10 seconds.
+	AuthFailures *sources.AuthFailures
 }
 
 // Handler serves POST /v1/events.
@@ -50,6 +55,8 @@ type Handler struct {
 	maxBody int64
 	log     zerolog.Logger
 	now     func() time.Time
+	budget  *sources.Budget
+	refused *sources.AuthFailures
 }
 
 // New returns the handler. It refuses an empty token unless cfg.AllowNoToken says so, because an
@@ -71,7 +78,10 @@ func New(sink sources.Sink, cfg Config) (*Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Handler{sink: sink, token: cfg.Token, maxBody: cfg.MaxBody, log: cfg.Logger, now: cfg.Now}, nil
+	if cfg.AuthFailures == nil {
+		cfg.AuthFailures = sources.NewAuthFailures(cfg.Logger, 10*time.Second)
+	}
+	return &Handler{sink: sink, token: cfg.Token, maxBody: cfg.MaxBody, log: cfg.Logger, now: cfg.Now, budget: cfg.Budget, refused: cfg.AuthFailures}, nil
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -80,6 +90,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if msg, ok := h.authorize(r); !ok {
+		h.refused.Add(msg)
 		w.Header().Set("WWW-Authenticate", `Bearer realm="afterglow"`)
 		sources.WriteError(w, http.StatusUnauthorized, msg)
 		return
@@ -89,6 +100,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sources.WriteError(w, http.StatusUnsupportedMediaType, err.Error())
 		return
 	}
+	release, err := h.budget.Reserve(r, h.maxBody)
+	if err != nil {
+		sources.Busy(w, err.Error())
+		return
+	}
+	defer release()
 	body, err := sources.ReadBody(r, h.maxBody)
 	if err != nil {
 		sources.BodyError(w, err)

@@ -41,6 +41,11 @@ type Config struct {
 	Logger zerolog.Logger
 	// Now is the clock for events whose notice carries no time; nil means time.Now.
 	Now func() time.Time
+	// Budget bounds the memory of the bodies being read and processed at once; nil means none.
+	Budget *sources.Budget
+	// AuthFailures counts and logs refused signatures; nil means a counter of the handler's own,
+	// logging at most every 10 seconds.
+	AuthFailures *sources.AuthFailures
 }
 
 // Handler serves POST /webhooks/shopify.
@@ -53,6 +58,8 @@ type Handler struct {
 	orders     sources.OrderCustomers
 	log        zerolog.Logger
 	now        func() time.Time
+	budget     *sources.Budget
+	refused    *sources.AuthFailures
 }
 
 // New returns the handler. A secret is required: an unsigned Shopify endpoint would let anyone
@@ -79,7 +86,12 @@ func New(sink sources.Sink, cfg Config) (*Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.AuthFailures == nil {
+		cfg.AuthFailures = sources.NewAuthFailures(cfg.Logger, 10*time.Second)
+	}
 	return &Handler{
+		budget:     cfg.Budget,
+		refused:    cfg.AuthFailures,
 		sink:       sink,
 		secrets:    []string{cfg.Secret, cfg.PreviousSecret},
 		shop:       normShop(cfg.Shop),
@@ -105,18 +117,25 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sources.MethodNotAllowed(w)
 		return
 	}
+	sig := header(r.Header, "Hmac-Sha256")
+	if sig == "" {
+		h.refused.Add("no X-Shopify-Hmac-Sha256")
+		sources.WriteError(w, http.StatusUnauthorized, "missing X-Shopify-Hmac-Sha256 header: only signed Shopify webhooks are accepted")
+		return
+	}
+	release, err := h.budget.Reserve(r, h.maxBody)
+	if err != nil {
+		sources.Busy(w, err.Error())
+		return
+	}
+	defer release()
 	body, err := sources.ReadBody(r, h.maxBody)
 	if err != nil {
 		sources.BodyError(w, err)
 		return
 	}
-	sig := header(r.Header, "Hmac-Sha256")
-	if sig == "" {
-		sources.WriteError(w, http.StatusUnauthorized, "missing X-Shopify-Hmac-Sha256 header: only signed Shopify webhooks are accepted")
-		return
-	}
 	if !sources.VerifyBase64(sig, body, h.secrets...) {
-		h.log.Warn().Str("topic", header(r.Header, "Topic")).Msg("refused a Shopify delivery with a wrong signature")
+		h.refused.Add("wrong Shopify signature, topic " + header(r.Header, "Topic"))
 		sources.WriteError(w, http.StatusUnauthorized, "the X-Shopify-Hmac-Sha256 signature does not match the body: "+
 			"check that sources.shopify.secret is the app's client secret (and previous_secret the old one after a rotation)")
 		return

@@ -33,6 +33,11 @@ type Config struct {
 	Logger zerolog.Logger
 	// Now is the clock for events whose notice carries no time; nil means time.Now.
 	Now func() time.Time
+	// Budget bounds the memory of the bodies being read and processed at once; nil means none.
+	Budget *sources.Budget
+	// AuthFailures counts and logs refused signatures; nil means a counter of the handler's own,
+	// logging at most every 10 seconds.
+	AuthFailures *sources.AuthFailures
 }
 
 // Handler serves POST /webhooks/woocommerce.
@@ -42,6 +47,9 @@ type Handler struct {
 	maxBody int64
 	log     zerolog.Logger
 	now     func() time.Time
+	budget  *sources.Budget
+	refused *sources.AuthFailures
+	pings   *sources.Throttle
 }
 
 // New returns the handler. A secret is required: an unsigned endpoint would let anyone invent
@@ -62,7 +70,12 @@ func New(sink sources.Sink, cfg Config) (*Handler, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Handler{sink: sink, secret: cfg.Secret, maxBody: cfg.MaxBody, log: cfg.Logger, now: cfg.Now}, nil
+	if cfg.AuthFailures == nil {
+		cfg.AuthFailures = sources.NewAuthFailures(cfg.Logger, 10*time.Second)
+	}
+	return &Handler{sink: sink, secret: cfg.Secret, maxBody: cfg.MaxBody, log: cfg.Logger, now: cfg.Now,
+		budget: cfg.Budget, refused: cfg.AuthFailures,
+		pings: sources.NewThrottle(cfg.Logger, zerolog.InfoLevel, "WooCommerce webhook created: its ping is acknowledged (count since the last such line)", 10*time.Second)}, nil
 }
 
 // ping is the unsigned form body WooCommerce posts once when a webhook is created.
@@ -73,6 +86,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sources.MethodNotAllowed(w)
 		return
 	}
+	release, err := h.budget.Reserve(r, h.maxBody)
+	if err != nil {
+		sources.Busy(w, err.Error())
+		return
+	}
+	defer release()
 	body, err := sources.ReadBody(r, h.maxBody)
 	if err != nil {
 		sources.BodyError(w, err)
@@ -80,16 +99,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sig := strings.TrimSpace(r.Header.Get("X-WC-Webhook-Signature"))
 	if ping.Match(bytes.TrimSpace(body)) && (sig == "" || sources.VerifyBase64(sig, body, h.secret)) {
-		h.log.Info().Str("webhook", strings.TrimPrefix(string(bytes.TrimSpace(body)), "webhook_id=")).Msg("WooCommerce webhook created: its ping is acknowledged")
+		// Throttled: the ping is unsigned, so anyone could fill the log with it.
+		h.pings.Note("webhook", strings.TrimPrefix(string(bytes.TrimSpace(body)), "webhook_id="))
 		sources.WriteJSON(w, http.StatusOK, sources.Accepted{})
 		return
 	}
 	if sig == "" {
+		h.refused.Add("no X-WC-Webhook-Signature")
 		sources.WriteError(w, http.StatusUnauthorized, "missing X-WC-Webhook-Signature header: only signed WooCommerce webhooks are accepted")
 		return
 	}
 	if !sources.VerifyBase64(sig, body, h.secret) {
-		h.log.Warn().Str("topic", r.Header.Get("X-WC-Webhook-Topic")).Msg("refused a WooCommerce delivery with a wrong signature")
+		h.refused.Add("wrong WooCommerce signature, topic " + r.Header.Get("X-WC-Webhook-Topic"))
 		sources.WriteError(w, http.StatusUnauthorized, "the X-WC-Webhook-Signature signature does not match the body: "+
 			"check that sources.woocommerce.secret is the secret set on the webhook in WooCommerce")
 		return
