@@ -122,35 +122,68 @@ func cronValue(s string, lo, hi int, names []string) (int, error) {
 
 func (c *Cron) String() string { return c.src }
 
-// Next returns the first moment strictly after t, in loc, that the expression matches. A wall
-// time that a daylight-saving jump skips does not exist, so it does not fire that day.
+// Next returns the first moment strictly after t at which the expression fires in loc.
+//
+// A cron names wall-clock times, and daylight saving makes some of them happen twice and others
+// never: each wall-clock time fires once. A time the clocks go back over (02:30 on an autumn
+// night in Rome) fires at its first occurrence only; a time the clocks jump over (02:30 on a
+// spring night) fires at the first moment after the jump (03:00), so that a daily schedule fires
+// once on every local day.
 func (c *Cron) Next(t time.Time, loc *time.Location) time.Time {
-	t = t.In(loc).Truncate(time.Minute).Add(time.Minute)
-	limit := t.AddDate(5, 0, 0)
-	for t.Before(limit) {
-		if c.month&(1<<uint(t.Month())) == 0 {
-			t = time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, loc)
-			continue
-		}
-		if !c.dayMatches(t) {
-			t = time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, loc)
-			continue
-		}
-		if c.hour&(1<<uint(t.Hour())) == 0 {
-			t = t.Truncate(time.Hour).Add(time.Hour)
-			if t.Minute() != 0 { // zones with half-hour offsets
-				t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), 0, 0, 0, loc)
+	// Wall-clock time is walked as civil fields in UTC, which has no jumps; each matching one is
+	// then placed in loc.
+	w := civil(t.In(loc))
+	limit := w.AddDate(5, 0, 0)
+	for w.Before(limit) {
+		switch {
+		case c.month&(1<<uint(w.Month())) == 0:
+			w = time.Date(w.Year(), w.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+		case !c.dayMatches(w):
+			w = time.Date(w.Year(), w.Month(), w.Day()+1, 0, 0, 0, 0, time.UTC)
+		case c.hour&(1<<uint(w.Hour())) == 0:
+			w = w.Truncate(time.Hour).Add(time.Hour)
+		case c.minute&(1<<uint(w.Minute())) == 0:
+			w = w.Add(time.Minute)
+		default:
+			if at := wallMoment(w, loc); at.After(t) {
+				return at
 			}
-			continue
+			w = w.Add(time.Minute)
 		}
-		if c.minute&(1<<uint(t.Minute())) == 0 {
-			t = t.Add(time.Minute)
-			continue
-		}
-		return t
 	}
 	return time.Time{}
 }
+
+// wallMoment places the wall-clock time w (civil fields, in UTC) in loc: when it happens twice,
+// its first occurrence; when it never happens, the first moment after the clocks jumped over it.
+func wallMoment(w time.Time, loc *time.Location) time.Time {
+	t := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), 0, 0, loc)
+	start, end := t.ZoneBounds()
+	if !sameWall(t, w) {
+		// Skipped: Go moved it out of the jump, to one side or the other; the jump is where the
+		// period it landed in ends, or begins.
+		if civil(t).Before(w) {
+			return end.In(loc)
+		}
+		return start.In(loc)
+	}
+	if !start.IsZero() {
+		// The same wall time under the offset of the period before, when that is still before
+		// this period began, is an earlier occurrence.
+		_, before := start.Add(-time.Second).Zone()
+		if e := w.Add(-time.Duration(before) * time.Second); e.Before(start) && sameWall(e.In(loc), w) {
+			return e.In(loc)
+		}
+	}
+	return t
+}
+
+// civil is t's wall-clock time to the minute, as civil fields in UTC.
+func civil(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), 0, 0, time.UTC)
+}
+
+func sameWall(t, w time.Time) bool { return civil(t).Equal(w) }
 
 // Standard cron: when both day fields are restricted, a day matching either one fires.
 func (c *Cron) dayMatches(t time.Time) bool {

@@ -136,6 +136,7 @@ func TestDurationMessages(t *testing.T) {
 func TestCronNext(t *testing.T) {
 	rome, _ := LoadLocation("Europe/Rome")
 	lima, _ := LoadLocation("America/Lima")
+	kolkata, _ := LoadLocation("Asia/Kolkata")
 	cases := []struct {
 		expr string
 		from string
@@ -146,9 +147,16 @@ func TestCronNext(t *testing.T) {
 		{"0 10 * * *", "2025-11-23T10:00:00-05:00", lima, "2025-11-24T10:00:00-05:00"},
 		{"0 10 1 * *", "2025-11-23T00:00:00+01:00", rome, "2025-12-01T10:00:00+01:00"},
 		{"*/15 9-17 * * mon-fri", "2025-11-22T12:00:00+01:00", rome, "2025-11-24T09:00:00+01:00"},
-		{"30 2 * * *", "2025-03-29T12:00:00+01:00", rome, "2025-03-31T02:30:00+02:00"}, // 02:30 does not exist on 30 March in Rome
+		// 02:30 does not exist on 30 March in Rome: it fires when the clocks have jumped, at 03:00.
+		{"30 2 * * *", "2025-03-29T12:00:00+01:00", rome, "2025-03-30T03:00:00+02:00"},
+		{"30 2 * * *", "2025-03-30T03:00:00+02:00", rome, "2025-03-31T02:30:00+02:00"},
+		// 02:30 happens twice on 26 October in Rome: it fires at the first.
+		{"30 2 * * *", "2025-10-25T12:00:00+02:00", rome, "2025-10-26T02:30:00+02:00"},
+		{"30 2 * * *", "2025-10-26T02:30:00+02:00", rome, "2025-10-27T02:30:00+01:00"},
+		{"30 2 * * *", "2025-10-26T02:10:00+01:00", rome, "2025-10-27T02:30:00+01:00"}, // during the repeated hour
 		{"0 0 29 2 *", "2025-01-01T00:00:00Z", time.UTC, "2028-02-29T00:00:00Z"},
-		{"0 12 13 * fri", "2025-06-01T00:00:00Z", time.UTC, "2025-06-06T12:00:00Z"}, // either day field fires
+		{"0 10 * * *", "2025-11-23T09:00:00+05:30", kolkata, "2025-11-23T10:00:00+05:30"}, // a half-hour offset
+		{"0 12 13 * fri", "2025-06-01T00:00:00Z", time.UTC, "2025-06-06T12:00:00Z"},       // either day field fires
 		{"@monthly", "2025-06-15T00:00:00Z", time.UTC, "2025-07-01T00:00:00Z"},
 	}
 	for _, c := range cases {
@@ -162,9 +170,50 @@ func TestCronNext(t *testing.T) {
 			t.Errorf("%s from %s = %s, want %s", c.expr, c.from, got.Format(time.RFC3339), c.want)
 		}
 	}
+	// Across both nights of the year, in zones ahead of and behind UTC and with a half-hour
+	// change, a daily schedule fires exactly once on every local day.
+	for _, z := range []struct{ zone, expr string }{
+		{"Europe/Rome", "30 2 * * *"}, {"America/New_York", "30 1 * * *"}, {"America/New_York", "0 2 * * *"},
+		{"Australia/Lord_Howe", "45 1 * * *"}, {"Australia/Lord_Howe", "15 2 * * *"}, {"Europe/Rome", "*/20 2 * * *"},
+	} {
+		loc, err := LoadLocation(z.zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cr, _ := ParseCron(z.expr)
+		perDay := 1
+		if z.expr == "*/20 2 * * *" {
+			perDay = 3
+		}
+		count := map[string]int{}
+		at := time.Date(2025, 1, 1, 0, 0, 0, 0, loc)
+		for at.Year() == 2025 {
+			at = cr.Next(at, loc)
+			count[at.In(loc).Format("2006-01-02")]++
+		}
+		days := 0
+		for d := time.Date(2025, 1, 1, 12, 0, 0, 0, loc); d.Year() == 2025; d = d.AddDate(0, 0, 1) {
+			days++
+			n := count[d.Format("2006-01-02")]
+			if n != perDay && !(perDay == 3 && n == 1 && springNight(d, loc)) {
+				t.Errorf("%s in %s fired %d times on %s; want %d", z.expr, z.zone, n, d.Format("2006-01-02"), perDay)
+			}
+		}
+		if days != 365 {
+			t.Fatalf("walked %d days", days)
+		}
+	}
 	for _, bad := range []string{"0 10 * *", "60 * * * *", "0 10 * * 8", "0 10 * foo *", "*/0 * * * *", "5-1 * * * *"} {
 		if _, err := ParseCron(bad); err == nil {
 			t.Errorf("ParseCron(%q) accepted", bad)
 		}
 	}
+}
+
+// springNight reports whether the clocks jump forward on day d in loc: times in the jump all
+// fire at its end, once.
+func springNight(d time.Time, loc *time.Location) bool {
+	_, a := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc).Zone()
+	_, b := time.Date(d.Year(), d.Month(), d.Day(), 23, 0, 0, 0, loc).Zone()
+	return b > a
 }

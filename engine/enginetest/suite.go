@@ -25,6 +25,7 @@ func Suite(t *testing.T, ns NewStore) {
 		{"date triggers", testDateTriggers},
 		{"schedules fan out in batches", testScheduleFansOutInBatches},
 		{"a cron follows the workspace time zone", testCronFollowsTheWorkspaceZone},
+		{"a cron fires once on the autumn night", testCronFiresOnceOnTheAutumnNight},
 		{"locale fallback", testLocaleFallback},
 		{"a render failure does not stop the journey", testRenderFailureDoesNotStopTheJourney},
 		{"templates and expressions past their bounds fail the message, not the engine", testBoundsFailTheMessageNotTheEngine},

@@ -116,3 +116,27 @@ steps:
 	// T0 is 10:00 in Lima: an occurrence at the very moment the schedule is first seen counts.
 	Equal(t, "fires at 10:00 in the workspace's time zone", got, []string{"2025-10-14 10:00", "2025-10-15 10:00", "2025-10-16 10:00"})
 }
+
+// A daily schedule at 02:30 in Rome fires once on the night the clocks go back, when 02:30
+// happens twice.
+func testCronFiresOnceOnTheAutumnNight(t *testing.T, ns NewStore) {
+	ws := Workspace(t, "", map[string]string{"flows/nightly.yaml": `
+flow: nightly
+trigger:
+  schedule: {cron: "30 2 * * *", timezone: Europe/Rome}
+  audience: customer.orders_count >= 0
+entry: {repeat: always}
+steps:
+  - {id: news, send: {channel: email, category: transactional, content: ` + mail("News") + `}}
+`})
+	r := Start(t, ns, ws)
+	r.Customer("ana", map[string]any{"email": "a@example.com"})
+	r.Clock.Set(time.Date(2025, 10, 24, 12, 0, 0, 0, time.UTC))
+	r.Play(15 * day)
+	var got []string
+	for _, m := range r.Messages() {
+		got = append(got, m.SendAt.In(mustLoc("Europe/Rome")).Format("2006-01-02 15:04 MST"))
+	}
+	Equal(t, "once a night, the first 02:30 on 26 October", got, []string{
+		"2025-10-25 02:30 CEST", "2025-10-26 02:30 CEST", "2025-10-27 02:30 CET", "2025-10-28 02:30 CET", "2025-10-29 02:30 CET"})
+}
