@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/afterglowhq/afterglow/event"
@@ -102,7 +103,9 @@ func Shopify(ctx context.Context, files ShopifyFiles, opts Options) (*Summary, e
 					dups++
 					return nil
 				}
-				conv.IDs[e] = cu.ID
+				// Copies: a value read from the file shares the memory of its whole row, which a
+				// map kept for the import's length must not hold on to.
+				conv.IDs[strings.Clone(e)] = strings.Clone(cu.ID)
 			}
 			return nil
 		})
@@ -139,7 +142,9 @@ func Shopify(ctx context.Context, files ShopifyFiles, opts Options) (*Summary, e
 		if _, ok := shopifycsv.Refunded(o); ok {
 			s.Refunded++
 		}
-		if first, ok := conv.FirstOrder[subject]; !ok || o.CreatedAt.Before(first) {
+		if first, ok := conv.FirstOrder[subject]; !ok {
+			conv.FirstOrder[strings.Clone(subject)] = o.CreatedAt
+		} else if o.CreatedAt.Before(first) {
 			conv.FirstOrder[subject] = o.CreatedAt
 		}
 		return nil
