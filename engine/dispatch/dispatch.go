@@ -1,6 +1,7 @@
 // Package dispatch delivers the outbox: it leases due messages with SKIP LOCKED, sends them
-// through their channel's connector with bounded concurrency and a rate limit per channel,
-// retries transient failures with exponential backoff and jitter, and records every attempt.
+// through their channel's connector with bounded concurrency and a rate limit per channel that
+// holds for every process together, retries transient failures with exponential backoff and
+// jitter, and records every attempt.
 //
 // A message is leased before it is sent and marked sent after, in two transactions. A process
 // that dies in between leaves a lease that expires, and the message is sent again with the same
@@ -30,7 +31,19 @@ import (
 type Channel struct {
 	Name      string
 	Connector connectors.Connector
-	limit     *limiter
+	// Every spaces its messages, and Burst of them may go at once; zero Every is no limit. The
+	// limit holds for every process on the store together (store.ReserveSend): a provider limits
+	// the shop's account, whatever runs the sending.
+	Every time.Duration
+	Burst int
+}
+
+// rate turns a limit in messages a second into a spacing and a burst of one second's worth.
+func rate(perSecond float64) (every time.Duration, burst int) {
+	if perSecond <= 0 {
+		return 0, 0
+	}
+	return time.Duration(float64(time.Second) / perSecond), max(int(perSecond), 1)
 }
 
 // Build makes the connectors of every channel in the settings (whose ${VAR}s are already expanded).
@@ -46,7 +59,8 @@ func Build(s *dsl.Settings, opts connectors.Options) (map[string]*Channel, error
 		if err != nil {
 			return nil, fmt.Errorf("channel %s (%s): %w", name, ch.Connector, err)
 		}
-		out[name] = &Channel{Name: name, Connector: c, limit: newLimiter(ch.RateLimit)}
+		every, burst := rate(ch.RateLimit)
+		out[name] = &Channel{Name: name, Connector: c, Every: every, Burst: burst}
 	}
 	return out, nil
 }
@@ -231,8 +245,20 @@ func (d *Dispatcher) deliver(ctx context.Context, m *store.Message, leaseEnd tim
 	if ch == nil {
 		sendErr = connectors.Permanent(fmt.Errorf("channel %s is not configured", m.Channel))
 	} else {
-		if err := ch.limit.wait(ctx); err != nil {
-			return err
+		if ch.Every > 0 {
+			// The moment is taken only when it comes while the lease still leaves time to send: a
+			// moment taken and not used would slow every process's sends for nothing.
+			wait, ok, err := d.Store.ReserveSend(ctx, ch.Name, ch.Every, ch.Burst, leaseEnd.Sub(d.Clock.Now())-d.SendTimeout)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				d.Log.Debug().Str("message", m.ID).Str("channel", m.Channel).Msg("the channel's rate limit is taken for the length of the lease; the message goes when it is claimed again")
+				return nil
+			}
+			if err := sleepCtx(ctx, wait); err != nil {
+				return err
+			}
 		}
 		if d.Clock.Now().Add(d.SendTimeout).After(leaseEnd) {
 			d.Log.Debug().Str("message", m.ID).Str("channel", m.Channel).Msg("lease too short for a send; the message goes when it is claimed again")

@@ -13,6 +13,11 @@ var ErrNotFound = errors.New("not found")
 type Store interface {
 	// InTx runs fn in one transaction, committed when fn returns nil and rolled back otherwise.
 	InTx(ctx context.Context, fn func(Tx) error) error
+	// ReserveSend takes the next moment a message may leave on a channel that sends one message
+	// every `every`, in bursts of up to burst, counted for every process that shares the store.
+	// It returns how long to wait for that moment; when the wait would pass within, it takes
+	// nothing and returns ok false.
+	ReserveSend(ctx context.Context, channel string, every time.Duration, burst int, within time.Duration) (wait time.Duration, ok bool, err error)
 	Reader
 	Close()
 }

@@ -35,6 +35,9 @@ type Store struct {
 	schedules  map[string]*store.Schedule
 	versions   map[string]*store.FlowVersion
 	orders     map[[2]string]orderRef // (source, order id) of order.placed events -> their customer
+
+	ratesMu sync.Mutex           // apart from mu: a reservation need not wait for a transaction
+	rates   map[string]time.Time // the next sending moment of each rate-limited channel
 }
 
 // orderRef is the order.placed event CustomerOfOrder answers with: the earliest, then the
