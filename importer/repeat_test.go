@@ -197,7 +197,7 @@ func TestRepeatRateOfEachMonth(t *testing.T) {
 				st := open(t)
 				ws := &dsl.Workspace{Settings: dsl.DefaultSettings(".")}
 				eng := engine.New(st, engine.NewFlowSet(ws), engine.Options{Logger: zerolog.Nop(), History: true})
-				if _, err := Shopify(ctx, ShopifyFiles{Orders: ds.orders, Customers: ds.customers}, Options{Source: ds.source, Ingest: ingestInto(eng, nil)}); err != nil {
+				if _, err := Shopify(ctx, ShopifyFiles{Orders: []string{ds.orders}, Customers: []string{ds.customers}}, Options{Source: ds.source, Ingest: ingestInto(eng, nil)}); err != nil {
 					t.Fatal(err)
 				}
 				// Each order of the file is stored, under the customer its email names, at its time.

@@ -16,10 +16,11 @@ import (
 	"github.com/afterglowhq/afterglow/importer/shopifycsv"
 )
 
-// ShopifyFiles are the files of one Shopify shop's export. Customers is optional.
+// ShopifyFiles are the files of one Shopify shop's export: Shopify sends a large shop's export
+// in several files (orders_export_1.csv, _2, ...), which are read as one. Customers is optional.
 type ShopifyFiles struct {
-	Orders    string
-	Customers string
+	Orders    []string
+	Customers []string
 }
 
 // Options configure an import.
@@ -94,7 +95,7 @@ func Shopify(ctx context.Context, files ShopifyFiles, opts Options) (*Summary, e
 	var latest time.Time
 
 	// Check the customers, and learn the id of each email.
-	if files.Customers != "" {
+	if len(files.Customers) > 0 {
 		dups := 0
 		err := eachCustomer(files.Customers, s, func(cu *shopifycsv.Customer) error {
 			s.Customers++
@@ -113,7 +114,7 @@ func Shopify(ctx context.Context, files ShopifyFiles, opts Options) (*Summary, e
 			return s, err
 		}
 		if dups > 0 {
-			s.Warnings = append(s.Warnings, fmt.Sprintf("%s: emails that belong to more than one Customer ID: %d; their orders go to the first customer listed with the email", files.Customers, dups))
+			s.Warnings = append(s.Warnings, fmt.Sprintf("%s: emails that belong to more than one Customer ID: %d; their orders go to the first customer listed with the email", strings.Join(files.Customers, ", "), dups))
 		}
 	}
 
@@ -154,7 +155,7 @@ func Shopify(ctx context.Context, files ShopifyFiles, opts Options) (*Summary, e
 	}
 	s.Buyers = len(conv.FirstOrder)
 	if s.NoEmail > 0 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("%s: orders without an Email: %d (point-of-sale or cash-on-delivery sales without a customer): they are left out, since nobody can be said to have bought them", files.Orders, s.NoEmail))
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%s: orders without an Email: %d (point-of-sale or cash-on-delivery sales without a customer): they are left out, since nobody can be said to have bought them", strings.Join(files.Orders, ", "), s.NoEmail))
 	}
 	if s.Bad > 0 && !opts.SkipBad {
 		return s, ErrBadRows
@@ -181,7 +182,7 @@ func Shopify(ctx context.Context, files ShopifyFiles, opts Options) (*Summary, e
 		_ = ln.close()
 		return s, err
 	}
-	if files.Customers != "" {
+	if len(files.Customers) > 0 {
 		err = eachCustomer(files.Customers, quiet, func(cu *shopifycsv.Customer) error {
 			if !cu.Known() {
 				unidentified++
@@ -198,7 +199,7 @@ func Shopify(ctx context.Context, files ShopifyFiles, opts Options) (*Summary, e
 		return s, err
 	}
 	if unidentified > 0 {
-		s.Warnings = append(s.Warnings, fmt.Sprintf("%s: customers with neither a Customer ID nor an Email: %d; they are left out", files.Customers, unidentified))
+		s.Warnings = append(s.Warnings, fmt.Sprintf("%s: customers with neither a Customer ID nor an Email: %d; they are left out", strings.Join(files.Customers, ", "), unidentified))
 	}
 	return s, nil
 }
@@ -219,7 +220,17 @@ func (s *Summary) problem(err error) error {
 	return nil
 }
 
-func eachOrder(path string, s *Summary, fn func(*shopifycsv.Order) error) error {
+// eachOrder reads the orders of every file in turn.
+func eachOrder(paths []string, s *Summary, fn func(*shopifycsv.Order) error) error {
+	for _, p := range paths {
+		if err := eachOrderOf(p, s, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func eachOrderOf(path string, s *Summary, fn func(*shopifycsv.Order) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -230,7 +241,7 @@ func eachOrder(path string, s *Summary, fn func(*shopifycsv.Order) error) error 
 		return err
 	}
 	s.Warnings = append(s.Warnings, r.Warnings()...)
-	defer func() { s.OrderRows = r.Rows() }()
+	defer func() { s.OrderRows += r.Rows() }()
 	for {
 		o, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -248,7 +259,17 @@ func eachOrder(path string, s *Summary, fn func(*shopifycsv.Order) error) error 
 	}
 }
 
-func eachCustomer(path string, s *Summary, fn func(*shopifycsv.Customer) error) error {
+// eachCustomer reads the customers of every file in turn.
+func eachCustomer(paths []string, s *Summary, fn func(*shopifycsv.Customer) error) error {
+	for _, p := range paths {
+		if err := eachCustomerOf(p, s, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func eachCustomerOf(path string, s *Summary, fn func(*shopifycsv.Customer) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err

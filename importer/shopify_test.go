@@ -54,7 +54,7 @@ func customer(t *testing.T, st store.Store, id string) *store.Customer {
 func TestImportCorpusTwice(t *testing.T) {
 	ctx := context.Background()
 	eng, st := historyEngine()
-	files := ShopifyFiles{Orders: corpusOrders, Customers: corpusCustomers}
+	files := ShopifyFiles{Orders: []string{corpusOrders}, Customers: []string{corpusCustomers}}
 	s, err := Shopify(ctx, files, Options{Source: source, Ingest: ingestInto(eng, nil)})
 	if err != nil {
 		t.Fatal(err)
@@ -123,7 +123,7 @@ func TestBadRowsImportNothingUnlessSkipped(t *testing.T) {
 
 	eng, st := historyEngine()
 	calls := 0
-	s, err := Shopify(ctx, ShopifyFiles{Orders: orders, Customers: corpusCustomers}, Options{Source: source, Ingest: ingestInto(eng, &calls)})
+	s, err := Shopify(ctx, ShopifyFiles{Orders: []string{orders}, Customers: []string{corpusCustomers}}, Options{Source: source, Ingest: ingestInto(eng, &calls)})
 	if !errors.Is(err, ErrBadRows) {
 		t.Fatalf("error %v, want ErrBadRows", err)
 	}
@@ -136,7 +136,7 @@ func TestBadRowsImportNothingUnlessSkipped(t *testing.T) {
 		}
 	}
 
-	s, err = Shopify(ctx, ShopifyFiles{Orders: orders, Customers: corpusCustomers}, Options{Source: source, SkipBad: true, Ingest: ingestInto(eng, &calls)})
+	s, err = Shopify(ctx, ShopifyFiles{Orders: []string{orders}, Customers: []string{corpusCustomers}}, Options{Source: source, SkipBad: true, Ingest: ingestInto(eng, &calls)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestProblemsAreBounded(t *testing.T) {
 		b.WriteString(strings.Replace(strings.Replace(row, "#1001", "#"+string(rune('A'+i%26))+strings.Repeat("x", i/26), 1), ",USD,", ",usd,", 1) + "\n")
 	}
 	eng, _ := historyEngine()
-	s, err := Shopify(context.Background(), ShopifyFiles{Orders: writeFile(t, "o.csv", b.String())}, Options{Source: source, MaxProblems: 20, Ingest: ingestInto(eng, nil)})
+	s, err := Shopify(context.Background(), ShopifyFiles{Orders: []string{writeFile(t, "o.csv", b.String())}}, Options{Source: source, MaxProblems: 20, Ingest: ingestInto(eng, nil)})
 	if !errors.Is(err, ErrBadRows) || s.Bad != 150 || len(s.Problems) != 20 || s.MoreProblems != 130 {
 		t.Errorf("err %v, bad %d, kept %d, more %d", err, s.Bad, len(s.Problems), s.MoreProblems)
 	}
@@ -177,7 +177,7 @@ func TestNewestFirstAndSmallBatches(t *testing.T) {
 	reversed := lines[0] + strings.Join(lines[9:11], "") + strings.Join(lines[7:9], "") + lines[6] + strings.Join(lines[2:6], "") + lines[1]
 	eng, st := historyEngine()
 	batches := 0
-	s, err := Shopify(ctx, ShopifyFiles{Orders: writeFile(t, "o.csv", reversed)}, Options{Source: source, BatchSize: 2, Ingest: ingestInto(eng, &batches)})
+	s, err := Shopify(ctx, ShopifyFiles{Orders: []string{writeFile(t, "o.csv", reversed)}}, Options{Source: source, BatchSize: 2, Ingest: ingestInto(eng, &batches)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +197,7 @@ func TestNewestFirstAndSmallBatches(t *testing.T) {
 func TestOrdersWithoutEmailAreLeftOut(t *testing.T) {
 	text := strings.Replace(corpusText(t, corpusOrders), "#1003,robin.placeholder@example.com,", "#1003,,", 1)
 	eng, _ := historyEngine()
-	s, err := Shopify(context.Background(), ShopifyFiles{Orders: writeFile(t, "o.csv", text)}, Options{Source: source, Ingest: ingestInto(eng, nil)})
+	s, err := Shopify(context.Background(), ShopifyFiles{Orders: []string{writeFile(t, "o.csv", text)}}, Options{Source: source, Ingest: ingestInto(eng, nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func TestLanesKeepEachCustomersOrder(t *testing.T) {
 		}
 		return len(evs), 0, nil
 	}
-	s, err := Shopify(ctx, ShopifyFiles{Orders: corpusOrders, Customers: corpusCustomers}, Options{Source: source, Lanes: 3, BatchSize: 1, Ingest: record})
+	s, err := Shopify(ctx, ShopifyFiles{Orders: []string{corpusOrders}, Customers: []string{corpusCustomers}}, Options{Source: source, Lanes: 3, BatchSize: 1, Ingest: record})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,8 +252,34 @@ func TestLanesKeepEachCustomersOrder(t *testing.T) {
 		}
 		return len(evs), 0, nil
 	}
-	_, err = Shopify(ctx, ShopifyFiles{Orders: corpusOrders, Customers: corpusCustomers}, Options{Source: source, Lanes: 2, BatchSize: 1, Ingest: failing})
+	_, err = Shopify(ctx, ShopifyFiles{Orders: []string{corpusOrders}, Customers: []string{corpusCustomers}}, Options{Source: source, Lanes: 2, BatchSize: 1, Ingest: failing})
 	if err == nil || !strings.Contains(err.Error(), "the database went away") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// splitCorpus writes the corpus orders as Shopify sends a large export: in two files, here the
+// newest orders first.
+func splitCorpus(t *testing.T) (newer, older string) {
+	lines := strings.SplitAfter(corpusText(t, corpusOrders), "\n")
+	header := lines[0]
+	return writeFile(t, "orders_export_1.csv", header+strings.Join(lines[7:11], "")),
+		writeFile(t, "orders_export_2.csv", header+strings.Join(lines[1:7], ""))
+}
+
+func TestAnExportInSeveralFiles(t *testing.T) {
+	newer, older := splitCorpus(t)
+	eng, st := historyEngine()
+	s, err := Shopify(context.Background(), ShopifyFiles{Orders: []string{newer, older}, Customers: []string{corpusCustomers}}, Options{Source: source, Ingest: ingestInto(eng, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Orders != 5 || s.OrderRows != 9 || s.Stored != 13 {
+		t.Errorf("summary %+v", s)
+	}
+	// Alex's first order is in the second file: it is still his created_at.
+	alex := customer(t, st, "7412345600101")
+	if first := time.Date(2024, 3, 1, 15, 22, 33, 0, time.UTC); alex.OrdersCount != 2 || !alex.CreatedAt.Equal(first) || !alex.FirstOrderAt.Equal(first) {
+		t.Errorf("Alex: %d orders, created %s, first order %s", alex.OrdersCount, alex.CreatedAt, alex.FirstOrderAt)
 	}
 }

@@ -26,7 +26,7 @@ func init() { addCommand(newImportCmd) }
 
 // importShopifyOptions are the flags of `afterglow import shopify`.
 type importShopifyOptions struct {
-	orders, customers string
+	orders, customers []string
 	config            string
 	configSet         bool // --config was given: a missing file is an error
 	db                string
@@ -62,10 +62,11 @@ customers' order counts and spending are updated, no flow is entered, nothing is
 are checked first; every malformed row is reported with its line, and nothing is imported unless
 --skip-bad. Importing the same files again changes nothing. docs/import.md tells the details.`,
 		Example: `  afterglow import shopify --orders orders_export.csv --customers customers_export.csv
+  afterglow import shopify --orders orders_export_1.csv --orders orders_export_2.csv --customers customers_export.csv
   afterglow import shopify --orders orders_export.csv --db postgres://localhost/shop --shop tienda.myshopify.com`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.orders == "" {
+			if len(o.orders) == 0 {
 				return usagef("--orders is required: the orders export (Shopify admin: Orders, Export, CSV)")
 			}
 			if o.batch <= 0 || o.workers <= 0 {
@@ -78,8 +79,8 @@ are checked first; every malformed row is reported with its line, and nothing is
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.orders, "orders", "", "the orders export (Shopify admin: Orders, Export, CSV)")
-	f.StringVar(&o.customers, "customers", "", "the customers export, which gives each email its Shopify customer id")
+	f.StringArrayVar(&o.orders, "orders", nil, "the orders export (Shopify admin: Orders, Export, CSV); repeat it for an export in several files")
+	f.StringArrayVar(&o.customers, "customers", nil, "the customers export, which gives each email its Shopify customer id; repeat it for several files")
 	f.StringVar(&o.config, "config", "afterglow.yaml", "the workspace's settings file (for the database and the shop)")
 	f.StringVar(&o.db, "db", "", "database URL (default: the settings' database, then DATABASE_URL)")
 	f.StringVar(&o.shop, "shop", "", "the shop's myshopify.com domain (default: sources.shopify.shop in the settings)")
@@ -92,10 +93,7 @@ are checked first; every malformed row is reported with its line, and nothing is
 // importShopify runs an import of Shopify exports into the database.
 func importShopify(ctx context.Context, c *cli, o importShopifyOptions) error {
 	stdout, stderr := c.stdout, c.stderr
-	for _, p := range []string{o.orders, o.customers} {
-		if p == "" {
-			continue
-		}
+	for _, p := range append(append([]string(nil), o.orders...), o.customers...) {
 		if _, err := os.Stat(p); err != nil {
 			return usageError{err}
 		}
@@ -165,8 +163,8 @@ func importShopify(ctx context.Context, c *cli, o importShopifyOptions) error {
 	elapsed := time.Since(began)
 	fmt.Fprintf(stdout, "imported %s (%s to %s) of %s: %d cancelled, %d refunded\n", plural(s.OrdersWritten, "order"),
 		s.From.Format("2006-01-02"), s.To.Format("2006-01-02"), plural(s.Buyers, "customer"), s.Cancelled, s.Refunded)
-	if o.customers != "" {
-		fmt.Fprintf(stdout, "%s from %s\n", plural(s.Customers-s.Unidentified, "customer"), o.customers)
+	if len(o.customers) > 0 {
+		fmt.Fprintf(stdout, "%s from %s\n", plural(s.Customers-s.Unidentified, "customer"), strings.Join(o.customers, ", "))
 	}
 	if s.Bad > 0 {
 		fmt.Fprintf(stdout, "%s left out for their problems (--skip-bad)\n", plural(s.Bad, "order or customer row"))

@@ -154,3 +154,25 @@ func abs(t *testing.T, p string) string {
 	}
 	return a
 }
+
+// A large shop's export comes in several files: --orders is given once for each.
+func TestImportShopifyInSeveralFiles(t *testing.T) {
+	url := migratedSchema(t)
+	text, err := os.ReadFile(corpusOrders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	customers := abs(t, corpusCustomers)
+	t.Chdir(t.TempDir())
+	lines := strings.SplitAfter(string(text), "\n")
+	for name, rows := range map[string][]string{"orders_export_1.csv": lines[1:7], "orders_export_2.csv": lines[7:11]} {
+		if err := os.WriteFile(name, []byte(lines[0]+strings.Join(rows, "")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errs := afterglow(t, "import", "shopify", "--orders", "orders_export_1.csv", "--orders", "orders_export_2.csv",
+		"--customers", customers, "--db", url, "--shop", "example-goods.myshopify.com")
+	if code != 0 || !strings.Contains(out, "imported 5 orders") || !strings.Contains(out, "13 events: 13 stored") {
+		t.Errorf("exit %d:\n%s%s", code, out, errs)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/afterglowhq/afterglow/dsl"
@@ -190,16 +191,16 @@ func simulationHistory(ctx context.Context, c *cli, ws *dsl.Workspace, o simulat
 	dir := o.history
 	if dir == "" {
 		dir = filepath.Join(ws.Dir, "history")
-		if _, err := os.Stat(filepath.Join(dir, "orders_export.csv")); err != nil {
+		if m, _ := filepath.Glob(filepath.Join(dir, "orders_export*.csv")); len(m) == 0 {
 			return nil // no history: the simulation starts from nothing, as before
 		}
 	}
-	files := importer.ShopifyFiles{Orders: filepath.Join(dir, "orders_export.csv")}
-	if _, err := os.Stat(files.Orders); err != nil {
-		return usagef("--history %s: %v (the folder holds Shopify's orders_export.csv and, optionally, customers_export.csv)", dir, err)
-	}
-	if p := filepath.Join(dir, "customers_export.csv"); fileExists(p) {
-		files.Customers = p
+	// Shopify names the files orders_export.csv, or orders_export_1.csv, _2, ... for a large shop.
+	var files importer.ShopifyFiles
+	files.Orders, _ = filepath.Glob(filepath.Join(dir, "orders_export*.csv"))
+	files.Customers, _ = filepath.Glob(filepath.Join(dir, "customers_export*.csv"))
+	if len(files.Orders) == 0 {
+		return usagef("--history %s: no orders_export.csv there (the folder holds Shopify's orders_export.csv and, optionally, customers_export.csv)", dir)
 	}
 	shop := ws.Settings.Sources.ShopifyShop
 	if shop == "" {
@@ -237,14 +238,9 @@ func simulationHistory(ctx context.Context, c *cli, ws *dsl.Workspace, o simulat
 		return fmt.Errorf("history %s: %w", dir, err)
 	}
 	fmt.Fprintf(c.stderr, "history: %s of %s (%s to %s) from %s\n", plural(s.OrdersWritten, "order"), plural(s.Buyers, "customer"),
-		s.From.Format("2006-01-02"), s.To.Format("2006-01-02"), files.Orders)
+		s.From.Format("2006-01-02"), s.To.Format("2006-01-02"), strings.Join(files.Orders, ", "))
 	return nil
 }
 
 // errHistoryOverlap stops an import whose history reaches into the simulation's events.
 var errHistoryOverlap = errors.New("the history reaches past the first event")
-
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
-}
