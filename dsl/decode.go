@@ -153,13 +153,14 @@ func (d *decoder) namedExprs(m *yaml.Node, scope exprs.Scope) []NamedExpr {
 	return out
 }
 
-// eventType checks an event type and warns about a near miss of a canonical type.
-func (d *decoder) eventType(n *yaml.Node, canonical []string) string {
+// eventType checks an event type and warns about a near miss of a type of the event catalog
+// (the canonical types and the workspace's own).
+func (d *decoder) eventType(n *yaml.Node, known []string) string {
 	if !yamlnode.IsScalar(n) {
 		return ""
 	}
 	t := n.Value
-	for _, c := range canonical {
+	for _, c := range known {
 		if c == t {
 			return t
 		}
@@ -167,8 +168,8 @@ func (d *decoder) eventType(n *yaml.Node, canonical []string) string {
 	if !eventTypeForm.MatchString(t) {
 		return t // the schema says what is wrong with its form
 	}
-	if near := diag.Closest(t, canonical); near != "" {
-		d.warnf(n, "event-type", "%q is not a standard event type (did you mean %q?); if the shop sends it, ignore this", t, near)
+	if near := diag.Closest(t, known); near != "" {
+		d.warnf(n, "event-type", "%q is not a type of the event catalog (did you mean %q?); if the shop sends it, declare it in an events folder, or ignore this", t, near)
 	}
 	return t
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/afterglowhq/afterglow/dsl/exprs"
 	"github.com/afterglowhq/afterglow/dsl/timespec"
 	"github.com/afterglowhq/afterglow/dsl/yamlnode"
-	"github.com/afterglowhq/afterglow/event"
+	"github.com/afterglowhq/afterglow/event/catalog"
 	"github.com/afterglowhq/afterglow/schemas"
 	"gopkg.in/yaml.v3"
 )
@@ -22,6 +22,12 @@ type Context struct {
 	Settings  *Settings
 	Templates map[string]*Template
 	Customer  *exprs.Type
+	Events    *catalog.Catalog // the event types; nil means the canonical ones
+}
+
+// Context is what the workspace's flows are checked against.
+func (w *Workspace) Context() *Context {
+	return &Context{Settings: w.Settings, Templates: w.Templates, Customer: w.Customer, Events: w.Events}
 }
 
 // Version is a flow's version: the hash of its file's content.
@@ -49,6 +55,9 @@ func ParseFlow(file string, src []byte, ctx *Context, l *diag.List) *Flow {
 	}
 	if ctx.Customer == nil {
 		ctx.Customer = exprs.CustomerType(nil)
+	}
+	if ctx.Events == nil {
+		ctx.Events = catalog.Canonical()
 	}
 	fd := &flowDecoder{decoder: decoder{file: file, src: src, l: l}, ctx: ctx, ids: map[string]*yaml.Node{},
 		places: map[string]place{}, paths: map[*yaml.Node][]arm{}}
@@ -101,7 +110,7 @@ func (fd *flowDecoder) flow(root *yaml.Node) *Flow {
 			r := &ExitRule{}
 			r.Event, _ = fd.str(it, "event")
 			if _, en := yamlnode.Get(it, "event"); en != nil {
-				fd.eventType(en, event.CanonicalTypes)
+				fd.eventType(en, fd.ctx.Events.Types())
 			}
 			if _, w := yamlnode.Get(it, "when"); w != nil {
 				r.When = fd.expr(w, exitScope(fd.ctx.Customer, r.Event != ""), exprs.Bool)
@@ -115,7 +124,7 @@ func (fd *flowDecoder) flow(root *yaml.Node) *Flow {
 		goal := &Goal{Exit: fd.boolean(g, "exit", true)}
 		var en *yaml.Node
 		goal.Event, en = fd.str(g, "event")
-		fd.eventType(en, event.CanonicalTypes)
+		fd.eventType(en, fd.ctx.Events.Types())
 		if _, w := yamlnode.Get(g, "when"); w != nil {
 			goal.When = fd.expr(w, goalScope(fd.ctx.Customer), exprs.Bool)
 		}
@@ -150,7 +159,7 @@ func (fd *flowDecoder) trigger(t *yaml.Node) {
 	cust := fd.ctx.Customer
 	if k, en := yamlnode.Get(t, "event"); k != nil {
 		tr.Kind = TriggerEvent
-		tr.Event = fd.eventType(en, event.CanonicalTypes)
+		tr.Event = fd.eventType(en, fd.ctx.Events.Types())
 		if _, w := yamlnode.Get(t, "when"); w != nil {
 			tr.When = fd.expr(w, triggerScope(cust), exprs.Bool)
 		}

@@ -2,13 +2,14 @@ package dsl
 
 import (
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/afterglowhq/afterglow/dsl/diag"
 	"github.com/afterglowhq/afterglow/dsl/timespec"
 	"github.com/afterglowhq/afterglow/dsl/yamlnode"
-	"github.com/afterglowhq/afterglow/event"
+	"github.com/afterglowhq/afterglow/event/catalog"
 	"github.com/afterglowhq/afterglow/schemas"
 	"gopkg.in/yaml.v3"
 )
@@ -160,6 +161,10 @@ func ParseScenario(file string, src []byte, l *diag.List, settingsOf func(settin
 			d.warnf(n, "customer-unknown", "customer %q is not under customers (did you mean %q?)", n.Value, near)
 		}
 	}
+	events := catalog.Canonical()
+	if w != nil && w.Events != nil {
+		events = w.Events
+	}
 	if _, evs := yamlnode.Get(root, "events"); evs != nil {
 		for _, it := range yamlnode.Items(evs) {
 			e := ScenarioEvent{Line: it.Line}
@@ -167,20 +172,13 @@ func ParseScenario(file string, src []byte, l *diag.List, settingsOf func(settin
 			e.At = d.moment(sc.Start, at, an)
 			var tn, cn *yaml.Node
 			e.Type, tn = d.str(it, "type")
-			d.eventType(tn, event.CanonicalTypes)
+			d.eventType(tn, events.Types())
 			e.Customer, cn = d.str(it, "customer")
 			checkCustomer(cn)
 			e.ID, _ = d.str(it, "id")
 			_, dn := yamlnode.Get(it, "data")
 			e.Data, _ = yamlnode.JSONValue(dn).(map[string]any)
-			probe := event.Event{SpecVersion: event.SpecVersion, ID: "x", Source: "test", Type: e.Type, Subject: "x", Time: time.Unix(1, 0), Data: e.Data}
-			for _, p := range probe.Validate() {
-				at := dn
-				if at == nil {
-					at = tn
-				}
-				d.errorf(at, "event-data", "%s: %s", p.Field, p.Message)
-			}
+			d.eventData(events, e.Type, e.Data, tn, dn)
 			sc.Events = append(sc.Events, e)
 		}
 	}
@@ -188,6 +186,58 @@ func ParseScenario(file string, src []byte, l *diag.List, settingsOf func(settin
 		d.expectations(ex, sc, w, checkCustomer)
 	}
 	return sc, w
+}
+
+// eventData checks an event's data against its type in the catalog, as ingest will, and reports
+// each problem at the value it concerns (a missing field at the data it is missing from).
+func (d *decoder) eventData(events *catalog.Catalog, typ string, data map[string]any, tn, dn *yaml.Node) {
+	t := events.Lookup(typ)
+	if t == nil {
+		return
+	}
+	var ix *yamlnode.Index
+	for _, p := range t.CheckData(data) {
+		at := tn
+		if dn != nil {
+			if ix == nil {
+				ix = yamlnode.NewIndex(dn)
+			}
+			at = ix.Value(fieldPointer(p.Field))
+		}
+		d.errorf(at, "event-data", "%s %s", p.Field, p.Message)
+	}
+}
+
+// fieldPointer turns a field path of the catalog's messages (data.items[0].price) into a pointer
+// into the data (/items/0/price).
+func fieldPointer(field string) string {
+	rest := strings.TrimPrefix(field, "data")
+	var b strings.Builder
+	for rest != "" {
+		switch {
+		case rest[0] == '.':
+			end := strings.IndexAny(rest[1:], ".[")
+			if end < 0 {
+				end = len(rest) - 1
+			}
+			b.WriteString("/" + rest[1:1+end])
+			rest = rest[1+end:]
+		case strings.HasPrefix(rest, "[\""):
+			name, after, _ := strings.Cut(rest[1:], "]")
+			if u, err := strconv.Unquote(name); err == nil {
+				name = u
+			}
+			b.WriteString("/" + strings.NewReplacer("~", "~0", "/", "~1").Replace(name))
+			rest = after
+		case rest[0] == '[':
+			idx, after, _ := strings.Cut(rest[1:], "]")
+			b.WriteString("/" + idx)
+			rest = after
+		default:
+			return b.String()
+		}
+	}
+	return b.String()
 }
 
 func mustAbs(p string) string {

@@ -26,7 +26,8 @@ type Settings struct {
 	Dir            string
 	FlowDirs       []string
 	TemplateDirs   []string
-	CustomerSchema string // absolute path, or ""
+	EventDirs      []string // folders of the shop's own event types (TYPE.schema.json); none by default
+	CustomerSchema string   // absolute path, or ""
 	TimezoneName   string
 	Location       *time.Location
 	Database       string
@@ -115,6 +116,9 @@ func parseSettings(file, dir string, src []byte, l *diag.List) *Settings {
 	}
 	if _, v := yamlnode.Get(root, "templates"); v != nil {
 		s.TemplateDirs = d.dirs(s.Dir, v)
+	}
+	if _, v := yamlnode.Get(root, "events"); v != nil {
+		s.EventDirs = d.dirs(s.Dir, v)
 	}
 	if p, n := d.str(root, "customer_schema"); p != "" {
 		s.CustomerSchema = relativeTo(s.Dir, p)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/afterglowhq/afterglow/dsl/exprs"
 	"github.com/afterglowhq/afterglow/dsl/yamlnode"
-	"github.com/afterglowhq/afterglow/event"
 	"gopkg.in/yaml.v3"
 )
 
@@ -146,7 +145,7 @@ func init() {
 				s.Emit = &Emit{}
 				var en *yaml.Node
 				s.Emit.Event, en = fd.str(body, "event")
-				fd.eventType(en, event.CanonicalTypes)
+				fd.eventType(en, fd.ctx.Events.Types())
 				if _, dn := yamlnode.Get(body, "data"); dn != nil {
 					s.Emit.Data = fd.namedExprs(dn, fd.scope(at, false))
 				}

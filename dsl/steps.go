@@ -12,7 +12,6 @@ import (
 	"github.com/afterglowhq/afterglow/dsl/exprs"
 	"github.com/afterglowhq/afterglow/dsl/timespec"
 	"github.com/afterglowhq/afterglow/dsl/yamlnode"
-	"github.com/afterglowhq/afterglow/event"
 	"github.com/afterglowhq/afterglow/message"
 	"gopkg.in/yaml.v3"
 )
@@ -260,7 +259,7 @@ func (fd *flowDecoder) waitFor(n *yaml.Node, scope exprs.Scope) *WaitFor {
 	w := &WaitFor{}
 	var en *yaml.Node
 	w.Event, en = fd.str(n, "event")
-	fd.eventType(en, event.CanonicalTypes)
+	fd.eventType(en, fd.ctx.Events.Types())
 	if _, c := yamlnode.Get(n, "when"); c != nil {
 		w.When = fd.expr(c, scope, exprs.Bool)
 	}

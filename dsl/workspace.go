@@ -17,6 +17,7 @@ import (
 	"github.com/afterglowhq/afterglow/dsl/exprs"
 	"github.com/afterglowhq/afterglow/dsl/wsfile"
 	"github.com/afterglowhq/afterglow/dsl/yamlnode"
+	"github.com/afterglowhq/afterglow/event/catalog"
 )
 
 // Workspace is a loaded workspace: its settings, templates and flows, checked together.
@@ -28,7 +29,8 @@ type Workspace struct {
 	Templates map[string]*Template
 	Declared  map[string]*exprs.Type // the shop's declared customer attributes, or nil
 	Customer  *exprs.Type
-	Files     []string // every file read, for the callers that report per file
+	Events    *catalog.Catalog // the canonical event types and the workspace's own
+	Files     []string         // every file read, for the callers that report per file
 }
 
 // FlowByID returns the flow with that id, or nil.
@@ -171,7 +173,7 @@ func LoadWorkspace(settingsFile string, rel func(string) string, l *diag.List) *
 	}
 	// Paths inside the settings are absolute for reading; diagnostics name them relative.
 	s := parseSettings(rel(abs), filepath.Dir(abs), src, l)
-	w := &Workspace{Dir: s.Dir, Settings: s, Templates: map[string]*Template{}, Files: []string{abs}}
+	w := &Workspace{Dir: s.Dir, Settings: s, Templates: map[string]*Template{}, Files: []string{abs}, Events: catalog.Canonical()}
 	if s.CustomerSchema != "" {
 		b, err := wsfile.Read(s.CustomerSchema, s.Dir, filepath.Dir(s.CustomerSchema))
 		switch {
@@ -183,6 +185,7 @@ func LoadWorkspace(settingsFile string, rel func(string) string, l *diag.List) *
 		}
 	}
 	w.Customer = exprs.CustomerType(w.Declared)
+	w.Events, w.Files = loadEvents(s.EventDirs, s.Dir, rel, l, w.Files)
 
 	flowFiles, tplFiles, refused := w.collect(rel, l)
 	for _, f := range append(append(append([]file{}, flowFiles...), tplFiles...), refused...) {
@@ -197,7 +200,7 @@ func LoadWorkspace(settingsFile string, rel func(string) string, l *diag.List) *
 		}
 	}
 
-	ctx := &Context{Settings: s, Templates: w.Templates, Customer: w.Customer}
+	ctx := w.Context()
 	type parsed struct {
 		flow *Flow
 		ok   bool

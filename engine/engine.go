@@ -101,9 +101,13 @@ type IngestResult struct {
 }
 
 // Ingest stores and processes events in one transaction: either all of the batch is committed
-// with everything it caused, or nothing is. A batch holding an event that can never be stored (a
-// value too long to index, a time in the future or before 1970) is refused whole with an
-// *event.Refused error, which no retry can cure.
+// with everything it caused, or nothing is.
+//
+// It is the one way events enter the engine, so it is where they are checked. A batch holding an
+// event that can never be stored is refused whole, before anything is stored, with an
+// *event.Refused error that lists every problem and that no retry can cure: an incomplete
+// envelope, data that does not fit its type in the event catalog (docs/events.md), a value too
+// long to index, a time in the future or before 1970.
 //
 // An event older than policies.late_events when it arrives is late: it is stored, updates the
 // customer, resumes wait_for steps and applies exits and goals, but starts no journey. In a
@@ -113,7 +117,7 @@ func (e *Engine) Ingest(ctx context.Context, evs []event.Event) (IngestResult, e
 	if len(evs) == 0 {
 		return res, nil
 	}
-	if err := admissible(evs, e.clock.Now()); err != nil {
+	if err := e.check(evs, e.clock.Now()); err != nil {
 		return res, err
 	}
 	stored := make([]store.StoredEvent, 0, len(evs))
@@ -198,11 +202,13 @@ func (e *Engine) Ingest(ctx context.Context, evs []event.Event) (IngestResult, e
 	return res, nil
 }
 
-// admissible refuses a batch holding an event that no retry can store.
-func admissible(evs []event.Event, now time.Time) error {
+// check refuses a batch holding an event that no retry can store: one that does not fit the
+// flow set's event catalog (envelope, limits and data), or whose time it cannot have at now.
+func (e *Engine) check(evs []event.Event, now time.Time) error {
+	events := e.Flows().Events()
 	var ps []event.Indexed
 	for i := range evs {
-		for _, p := range evs[i].Admissible(now) {
+		for _, p := range append(events.Check(&evs[i]), evs[i].CheckTime(now)...) {
 			ps = append(ps, event.Indexed{Index: i, Problem: p})
 		}
 	}

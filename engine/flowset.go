@@ -6,8 +6,12 @@ import (
 
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/afterglowhq/afterglow/event/catalog"
 	"time"
 )
+
+// Events is the event catalog the flow set's events must fit.
+func (fs *FlowSet) Events() *catalog.Catalog { return fs.events }
 
 // FlowSet is the set of flows the engine runs, built from a loaded workspace. It never changes
 // once built: a reload builds a new one and swaps it in whole.
@@ -23,11 +27,16 @@ type FlowSet struct {
 	datesVersion string
 	historyFlows []string // flows whose entry rule needs past entries
 	maxWindow    time.Duration
+	events       *catalog.Catalog // what each event type's data must fit
 }
 
 // NewFlowSet indexes a workspace's flows. Only flows without errors are in a workspace.
 func NewFlowSet(ws *dsl.Workspace) *FlowSet {
-	fs := &FlowSet{Workspace: ws, Settings: ws.Settings, byID: map[string]*dsl.Flow{}, byVersion: map[string]*dsl.Flow{}, byEvent: map[string][]*dsl.Flow{}}
+	fs := &FlowSet{Workspace: ws, Settings: ws.Settings, byID: map[string]*dsl.Flow{}, byVersion: map[string]*dsl.Flow{}, byEvent: map[string][]*dsl.Flow{},
+		events: ws.Events}
+	if fs.events == nil {
+		fs.events = catalog.Canonical()
+	}
 	var dateIDs []string
 	for _, f := range ws.Flows {
 		if !f.Runs() {

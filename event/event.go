@@ -91,7 +91,9 @@ func DecodeBatch(b []byte) ([]Event, error) {
 	return out, nil
 }
 
-// Validate reports every problem with the envelope and with the data of canonical types.
+// Validate reports every problem with the envelope, and values too long to store. The data is
+// checked against the event's type by the event catalog (package event/catalog), which knows the
+// workspace's own types too.
 func (e *Event) Validate() []Problem {
 	var ps []Problem
 	add := func(f, m string, a ...any) { ps = append(ps, Problem{f, fmt.Sprintf(m, a...)}) }
@@ -115,72 +117,19 @@ func (e *Event) Validate() []Problem {
 	if e.Time.IsZero() {
 		add("time", "is required: an RFC 3339 timestamp")
 	}
-	for field, v := range map[string]string{"id": e.ID, "source": e.Source, "subject": e.Subject} {
-		if strings.ContainsRune(v, 0) || !utf8.ValidString(v) {
-			add(field, "holds a NUL character or invalid UTF-8, which no database column can keep")
+	for _, f := range []struct{ field, v string }{{"id", e.ID}, {"source", e.Source}, {"subject", e.Subject}} {
+		if strings.ContainsRune(f.v, 0) || !utf8.ValidString(f.v) {
+			add(f.field, "holds a NUL character or invalid UTF-8, which no database column can keep")
 		}
 	}
-	ps = append(ps, e.checkLimits()...)
-	for _, p := range checkData(e.Type, e.Data) {
-		p.Field = "data." + p.Field
-		ps = append(ps, p)
-	}
-	return ps
+	return append(ps, e.checkLimits()...)
 }
 
-func checkData(typ string, data map[string]any) []Problem {
-	var ps []Problem
-	need := func(field string, kind func(any) bool, what string) {
-		v, ok := data[field]
-		if !ok || v == nil {
-			ps = append(ps, Problem{field, "is required for " + typ + " (" + what + ")"})
-			return
-		}
-		if !kind(v) {
-			ps = append(ps, Problem{field, fmt.Sprintf("must be %s, got %s", what, describe(v))})
-		}
-	}
-	switch typ {
-	case OrderPlaced:
-		need("order_id", isID, "a string id")
-		need("total", IsDecimal, "a decimal amount")
-		need("currency", isString, "an ISO 4217 code")
-		if items, ok := data["items"]; ok && items != nil {
-			if _, ok := items.([]any); !ok {
-				ps = append(ps, Problem{"items", "must be a list of {sku, product_id, name, quantity, price}"})
-			}
-		}
-	case OrderFulfilled, OrderDelivered, OrderCancelled:
-		need("order_id", isID, "a string id")
-	case OrderRefunded:
-		need("order_id", isID, "a string id")
-		need("amount", IsDecimal, "a decimal amount")
-	case CheckoutStarted:
-		need("checkout_id", isID, "a string id")
-	case ConsentUpdated:
-		need("channel", isString, "a channel such as \"email\" or \"sms\"")
-		need("granted", isBool, "true or false")
-	}
-	return ps
-}
-
-func isString(v any) bool { _, ok := v.(string); return ok }
-func isBool(v any) bool   { _, ok := v.(bool); return ok }
-
-// isID accepts strings; a bare JSON integer is tolerated because many shops send numeric ids.
-func isID(v any) bool {
-	switch x := v.(type) {
-	case string:
-		return x != ""
-	case json.Number:
-		_, err := x.Int64()
-		return err == nil
-	}
-	return false
-}
-
-func describe(v any) string {
+// Describe names the JSON kind of a decoded value, for messages: "a string", "a number"...
+func Describe(v any) string {
 	switch v.(type) {
+	case nil:
+		return "null"
 	case string:
 		return "a string"
 	case json.Number, float64, int, int64:

@@ -196,10 +196,15 @@ type counting struct {
 }
 
 func (c counting) Submit(ctx context.Context, evs []event.Event) error {
+	err := c.s.batcher.Submit(ctx, evs)
+	var refused *event.Refused
+	if errors.As(err, &refused) {
+		return err // refused as events that can never be stored: not received, as a malformed request is not
+	}
 	for _, e := range evs {
 		c.s.received.add(c.source, e.Type)
 	}
-	return c.s.batcher.Submit(ctx, evs)
+	return err
 }
 
 func (c counting) CustomerOfOrder(ctx context.Context, source, orderID string) (string, bool, error) {

@@ -80,6 +80,12 @@ func AnswerNotice(w http.ResponseWriter, r *http.Request, sink Sink, log zerolog
 		WriteProblems(w, http.StatusUnprocessableEntity, "the notice lacks what its canonical events need; nothing was stored", ps)
 		return
 	}
+	if ps := Misfits(out.Events); len(ps) > 0 {
+		// The conversion made events that do not fit the event catalog: a bug of the source.
+		log.Error().Int("problems", len(ps)).Str("first", ps[0].Field+": "+ps[0].Message).Msg("refused a delivery converted into events that do not fit the event catalog")
+		WriteProblems(w, http.StatusUnprocessableEntity, "the notice was converted into events that do not fit the event catalog; nothing was stored", ps)
+		return
+	}
 	log.Debug().Str("customer", LogCustomer(out.Subject)).Int("events", len(out.Events)).Msg("delivery converted")
 	SubmitAndAnswer(w, r, sink, out.Events, http.StatusOK, log)
 }

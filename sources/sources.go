@@ -14,7 +14,9 @@ import (
 )
 
 // Sink stores and processes events; Submit returns only after they are committed, so that a 2xx
-// answer means nothing acknowledged can be lost. A rejected batch stores nothing.
+// answer means nothing acknowledged can be lost. A rejected batch stores nothing. A batch with an
+// event that does not fit the event catalog (its envelope, or its data against its type) is
+// refused with *event.Refused, which lists every problem: the engine's Ingest does so.
 type Sink interface {
 	Submit(ctx context.Context, events []event.Event) error
 }

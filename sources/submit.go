@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/afterglowhq/afterglow/event"
+	"github.com/afterglowhq/afterglow/event/catalog"
 )
 
 // Problems validates every event, and its time against now (the engine's clock), and locates each
@@ -17,6 +18,20 @@ func Problems(events []event.Event, now time.Time) []Problem {
 	var ps []Problem
 	for i := range events {
 		for _, p := range append(events[i].Validate(), events[i].CheckTime(now)...) {
+			ps = append(ps, Problem{Index: i, Field: p.Field, Message: p.Message})
+		}
+	}
+	return ps
+}
+
+// Misfits checks the data of every event against the canonical event catalog and locates each
+// problem by the event's index. The engine checks every event it is given against the workspace's
+// catalog; a source uses Misfits to report everything at once when a request cannot be submitted
+// anyway, and to refuse a conversion of its own that does not fit.
+func Misfits(events []event.Event) []Problem {
+	var ps []Problem
+	for i := range events {
+		for _, p := range catalog.Canonical().CheckData(&events[i]) {
 			ps = append(ps, Problem{Index: i, Field: p.Field, Message: p.Message})
 		}
 	}

@@ -17,7 +17,7 @@ const starterLibrary = "../flows"
 var flowID = regexp.MustCompile(`(?m)^flow:\s*(\S+)`)
 
 // writeBenchWorkspace writes a workspace of n flows into dir: the starter library's settings,
-// customer schema and templates, and n copies of its flows, each under its own id, so that the
+// customer schema, event types and templates, and n copies of its flows, each under its own id, so that the
 // workspace is valid and every flow references real templates.
 func writeBenchWorkspace(dir string, n int) error {
 	var flows [][]byte
@@ -49,6 +49,19 @@ func writeBenchWorkspace(dir string, n int) error {
 	settings = regexp.MustCompile(`(?m)^templates:.*$`).ReplaceAll(settings, []byte("templates: [templates]"))
 	if err := copyFile(filepath.Join(dir, "afterglow.yaml"), settings); err != nil {
 		return err
+	}
+	events, err := filepath.Glob(filepath.Join(starterLibrary, "events", "*.schema.json"))
+	if err != nil {
+		return err
+	}
+	for _, p := range events {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := copyFile(filepath.Join(dir, "events", filepath.Base(p)), b); err != nil {
+			return err
+		}
 	}
 	schema, err := os.ReadFile(filepath.Join(starterLibrary, "schemas", "customer.schema.json"))
 	if err != nil {

@@ -119,7 +119,7 @@ func Paths(paths []string) (*Result, error) {
 		case dsl.KindFlow:
 			ctx := &dsl.Context{}
 			if ws != nil {
-				ctx = &dsl.Context{Settings: ws.Settings, Templates: ws.Templates, Customer: ws.Customer}
+				ctx = ws.Context()
 			}
 			dsl.ParseFlow(rel(f), b, ctx, &l)
 		case dsl.KindTemplate:

@@ -36,7 +36,7 @@ func runGraph(c *cli, path string) error {
 	if s := dsl.FindSettings(path); s != "" {
 		var wl diag.List
 		if ws := dsl.LoadWorkspace(s, nil, &wl); ws != nil {
-			ctx = &dsl.Context{Settings: ws.Settings, Templates: ws.Templates, Customer: ws.Customer}
+			ctx = ws.Context()
 		}
 	}
 	var l diag.List

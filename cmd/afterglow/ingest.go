@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -32,9 +34,10 @@ func newIngestCmd(c *cli) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ingest [--config afterglow.yaml] [--history] FILE.ndjson|-",
 		Short: "Process events from an NDJSON file or standard input (backfills)",
-		Long: `Stores and processes events exactly as POST /v1/events does, one CloudEvent per line. A bad line
-stops the run with its line number; everything before it is committed, and running the same file
-again skips what was already stored.
+		Long: `Stores and processes events exactly as POST /v1/events does, one CloudEvent per line, each checked
+against the workspace's event catalog. A bad line (unreadable, or an event whose data does not fit
+its type) stops the run with its line number and every problem of it; everything before it is
+committed, and running the same file again skips what was already stored.
 
 An event older than policies.late_events when it is processed is late: it updates its customer and
 the journeys under way, and starts no journey. --history treats every event so, whatever its age:
@@ -98,23 +101,44 @@ func runIngest(c *cli, file string, o ingestOptions) error {
 	began, shown := time.Now(), time.Now()
 	var stored, dups, lines int
 	var pending []event.Event
+	var pendingLines []int // the line of each pending event
+	ingest := func(evs []event.Event) error {
+		var res engine.IngestResult
+		var err error
+		for attempt := 0; attempt < 5; attempt++ {
+			if res, err = eng.Ingest(ctx, evs); err == nil || !store.Retryable(err) {
+				break
+			}
+		}
+		stored += res.Stored
+		dups += res.Duplicates
+		return err
+	}
 	flush := func() error {
 		if len(pending) == 0 {
 			return nil
 		}
-		var res engine.IngestResult
-		var err error
-		for attempt := 0; attempt < 5; attempt++ {
-			if res, err = eng.Ingest(ctx, pending); err == nil || !store.Retryable(err) {
-				break
+		err := ingest(pending)
+		var refused *event.Refused
+		if errors.As(err, &refused) && len(refused.Problems) > 0 && refused.Problems[0].Index >= 0 {
+			// The engine refused the batch for its first bad event: commit what comes before it,
+			// and stop at its line with all of its problems.
+			bad := refused.Problems[0].Index
+			if err := ingest(pending[:bad]); err != nil {
+				return err
 			}
+			var msgs []string
+			for _, p := range refused.Problems {
+				if p.Index == bad {
+					msgs = append(msgs, p.Error())
+				}
+			}
+			return &event.LineError{Line: pendingLines[bad], Problem: "event " + pending[bad].ID + " does not fit: " + strings.Join(msgs, "; ")}
 		}
 		if err != nil {
 			return err
 		}
-		stored += res.Stored
-		dups += res.Duplicates
-		pending = pending[:0]
+		pending, pendingLines = pending[:0], pendingLines[:0]
 		if time.Since(shown) > time.Second {
 			shown = time.Now()
 			fmt.Fprintf(stderr, "\r%d lines, %d events stored, %d already known (%.0f/s)", lines, stored, dups, float64(stored+dups)/time.Since(began).Seconds())
@@ -128,6 +152,7 @@ func runIngest(c *cli, file string, o ingestOptions) error {
 			return &event.LineError{Line: line, Problem: "invalid event " + e.ID + ": " + ps[0].Error()}
 		}
 		pending = append(pending, e)
+		pendingLines = append(pendingLines, line)
 		if len(pending) >= o.batch {
 			return flush()
 		}

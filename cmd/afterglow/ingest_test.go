@@ -77,3 +77,69 @@ func TestIngestHistoryStartsNothing(t *testing.T) {
 		t.Errorf("a line dated year 0001: exit %d: %s; want 1 naming line 2 and the time", code, errs)
 	}
 }
+
+// eventsWorkspace writes a workspace with no flows and one event type of its own, quiz.completed,
+// which needs skin_type.
+func eventsWorkspace(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"afterglow.yaml":                    "flows: [flows]\ntemplates: [templates]\nevents: [events]\n",
+		"flows/.keep":                       "",
+		"templates/.keep":                   "",
+		"events/quiz.completed.schema.json": `{"type": "object", "required": ["skin_type"], "properties": {"skin_type": {"type": "string"}}}`,
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func ndjsonEvent(id, typ, data string) string {
+	return `{"specversion":"1.0","id":"` + id + `","source":"shop","type":"` + typ + `","subject":"ana","time":"2025-10-14T15:00:00Z","data":` + data + "}\n"
+}
+
+// TestIngestStopsAtTheFirstEventThatDoesNotFit: the line of an event whose data does not fit its
+// type (here a type of the workspace's own) stops the run with its number and problem; the lines
+// before it are committed, though they were read in the same batch.
+func TestIngestStopsAtTheFirstEventThatDoesNotFit(t *testing.T) {
+	url := migratedSchema(t)
+	dir := eventsWorkspace(t)
+	file := filepath.Join(dir, "events.ndjson")
+	lines := ndjsonEvent("o1", "order.placed", `{"order_id":"1","total":"59.90","currency":"PEN"}`) +
+		ndjsonEvent("q1", "quiz.completed", `{"skin_type":"dry"}`) +
+		"# a comment\n" +
+		ndjsonEvent("o2", "order.placed", `{"order_id":"2","total":12,"currency":"PEN"}`) +
+		ndjsonEvent("q2", "quiz.completed", `{"concerns":["pores"]}`) +
+		ndjsonEvent("o3", "order.placed", `{"order_id":"3","total":5,"currency":"PEN"}`)
+	if err := os.WriteFile(file, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := afterglow(t, "ingest", "--config", filepath.Join(dir, "afterglow.yaml"), "--db", url, "--batch", "100", file)
+	if code != 1 || !strings.Contains(stderr, "line 5") || !strings.Contains(stderr, "data.skin_type: is required for quiz.completed") {
+		t.Fatalf("exit %d, stderr:\n%s\nwant exit 1 naming line 5 and data.skin_type", code, stderr)
+	}
+	if n := count(t, url, "SELECT count(*) FROM events"); n != 3 {
+		t.Errorf("%d events stored, want the 3 before the bad line", n)
+	}
+}
+
+// TestSimulateRefusesEventsThatDoNotFit: a simulation's events are checked as ingest checks them,
+// and the first that does not fit is named by its line.
+func TestSimulateRefusesEventsThatDoNotFit(t *testing.T) {
+	dir := eventsWorkspace(t)
+	file := filepath.Join(dir, "events.ndjson")
+	lines := ndjsonEvent("q1", "quiz.completed", `{"skin_type":"dry"}`) + ndjsonEvent("o1", "order.placed", `{"order_id":"1","total":"lots","currency":"PEN"}`)
+	if err := os.WriteFile(file, []byte(lines), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := afterglow(t, "simulate", "--events", file, dir)
+	if code != 2 || !strings.Contains(stderr, "line 2") || !strings.Contains(stderr, `data.total: must be a decimal amount`) {
+		t.Fatalf("exit %d, stderr:\n%s\nwant exit 2 naming line 2 and data.total", code, stderr)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/afterglowhq/afterglow/engine/clock"
 	"github.com/afterglowhq/afterglow/engine/store/memstore"
 	"github.com/afterglowhq/afterglow/event"
+	"github.com/afterglowhq/afterglow/event/catalog"
 	"github.com/afterglowhq/afterglow/importer"
 	"github.com/afterglowhq/afterglow/sim"
 	"github.com/rs/zerolog"
@@ -72,7 +73,7 @@ func runSimulate(c *cli, dir string, o simulateOptions) error {
 	if path == "" {
 		path = filepath.Join(ws.Dir, "events.ndjson")
 	}
-	evs, err := readEvents(path)
+	evs, err := readEvents(path, ws.Events)
 	if err != nil {
 		return usageError{err}
 	}
@@ -164,14 +165,23 @@ func runSimulate(c *cli, dir string, o simulateOptions) error {
 	return rep.WriteText(c.stdout)
 }
 
-func readEvents(path string) ([]event.Event, error) {
+// readEvents reads an NDJSON file of events, each of which must fit its type in the catalog: a
+// simulation of events the engine would refuse would show what can never happen.
+func readEvents(path string, events *catalog.Catalog) ([]event.Event, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	var evs []event.Event
-	err = event.ReadNDJSON(f, func(_ int, e event.Event) error {
+	err = event.ReadNDJSON(f, func(line int, e event.Event) error {
+		if ps := events.CheckData(&e); len(ps) > 0 {
+			var msgs []string
+			for _, p := range ps {
+				msgs = append(msgs, p.Error())
+			}
+			return &event.LineError{Line: line, Problem: "event " + e.ID + " does not fit: " + strings.Join(msgs, "; ")}
+		}
 		evs = append(evs, e)
 		return nil
 	})

@@ -142,13 +142,19 @@ func (b *Batcher) drain() {
 }
 
 // commit ingests a group in one transaction. If the group fails, each request is tried on its own,
-// so one request's failure is not every request's.
+// so one request's failure is not every request's. Requests with events that do not fit are
+// refused with their own problems, and the rest of the group is committed without them.
 func (b *Batcher) commit(ctx context.Context, group []*request) {
 	var all []event.Event
 	for _, r := range group {
 		all = append(all, r.events...)
 	}
 	err := b.ingest(ctx, all)
+	var refused *event.Refused
+	if errors.As(err, &refused) && len(group) > 1 && attributable(refused) {
+		b.commit(ctx, b.refuse(group, refused))
+		return
+	}
 	if err != nil && len(group) > 1 {
 		for _, r := range group {
 			b.answer(r, b.ingest(ctx, r.events))
@@ -158,6 +164,41 @@ func (b *Batcher) commit(ctx context.Context, group []*request) {
 	for _, r := range group {
 		b.answer(r, err)
 	}
+}
+
+// attributable says whether every problem names its event, so that the requests at fault are
+// known.
+func attributable(r *event.Refused) bool {
+	for _, p := range r.Problems {
+		if p.Index < 0 {
+			return false
+		}
+	}
+	return len(r.Problems) > 0
+}
+
+// refuse answers the requests whose events have problems, each with its own problems indexed in
+// its own batch, and returns the others.
+func (b *Batcher) refuse(group []*request, refused *event.Refused) []*request {
+	bad := make([][]event.Indexed, len(group))
+	start, ri := 0, 0
+	for _, p := range refused.Problems { // in batch order
+		for p.Index >= start+len(group[ri].events) {
+			start += len(group[ri].events)
+			ri++
+		}
+		p.Index -= start
+		bad[ri] = append(bad[ri], p)
+	}
+	var rest []*request
+	for i, r := range group {
+		if bad[i] != nil {
+			b.answer(r, &event.Refused{Problems: bad[i]})
+		} else {
+			rest = append(rest, r)
+		}
+	}
+	return rest
 }
 
 func (b *Batcher) answer(r *request, err error) {

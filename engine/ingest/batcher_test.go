@@ -111,3 +111,45 @@ func TestSubmitRespectsTheDeadlineWhenTheQueueIsFull(t *testing.T) {
 		t.Fatal("Submit with the queue full waited past its deadline")
 	}
 }
+
+// TestInvalidRequestsAreRefusedAlone: a request whose events do not fit the catalog gets its own
+// problems, indexed in its own batch, and the requests that shared its group are committed.
+func TestInvalidRequestsAreRefusedAlone(t *testing.T) {
+	st := memstore.New()
+	eng := engine.New(st, engine.NewFlowSet(workspace(t)), engine.Options{Logger: zerolog.Nop()})
+	b := &Batcher{Engine: eng, MaxBatch: 1000, MaxWait: 50 * time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go b.Run(ctx)
+	order := func(i int, total any) event.Event {
+		return event.Event{SpecVersion: "1.0", ID: fmt.Sprint("e", i), Source: "t", Type: "order.placed", Subject: fmt.Sprint("c", i),
+			Time: time.Now(), Data: map[string]any{"order_id": fmt.Sprint(i), "total": total, "currency": "PEN"}}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 30)
+	for i := range 30 {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			evs := []event.Event{order(2*i, "1.00"), order(2*i+1, "2.00")}
+			if i%3 == 0 {
+				evs[1].Data["total"] = "lots"
+			}
+			errs[i] = b.Submit(context.Background(), evs)
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		var inv *event.Refused
+		switch {
+		case i%3 != 0 && err != nil:
+			t.Errorf("request %d: %v", i, err)
+		case i%3 == 0 && (!errors.As(err, &inv) || len(inv.Problems) != 1 || inv.Problems[0].Index != 1 || inv.Problems[0].Field != "data.total"):
+			t.Errorf("request %d: want its own problem at event 1's data.total, got %v", i, err)
+		}
+	}
+	ms, _ := st.Messages(context.Background(), store.MessageFilter{})
+	if len(ms) != 40 {
+		t.Errorf("%d messages, want 40: the 20 valid requests' orders", len(ms))
+	}
+}

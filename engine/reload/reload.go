@@ -157,14 +157,14 @@ func (r *Reloader) Watch(ctx context.Context, trigger <-chan struct{}) error {
 	}
 }
 
-// roots are the folders to watch: the workspace's own, and flow or template folders outside it.
+// roots are the folders to watch: the workspace's own, and flow, template or event folders outside it.
 func (r *Reloader) roots() []string {
 	dir := filepath.Dir(r.SettingsFile)
 	roots := []string{dir}
 	var l diag.List
 	if b, err := wsfile.Read(r.SettingsFile, dir); err == nil {
 		s := dsl.ParseSettings(r.SettingsFile, b, &l)
-		for _, d := range append(append([]string{}, s.FlowDirs...), s.TemplateDirs...) {
+		for _, d := range append(append(append([]string{}, s.FlowDirs...), s.TemplateDirs...), s.EventDirs...) {
 			if rel, err := filepath.Rel(dir, d); err != nil || strings.HasPrefix(rel, "..") {
 				roots = append(roots, d)
 			}

@@ -100,6 +100,12 @@ func decodeBinary(h http.Header, body []byte, now time.Time) (event.Event, []sou
 		}
 		problems = append(problems, sources.Problem{Field: p.Field, Message: p.Message})
 	}
+	if len(problems) > 0 {
+		// Refused anyway: say what is wrong with the data too (see decode).
+		for _, p := range sources.Misfits([]event.Event{e}) {
+			problems = append(problems, sources.Problem{Field: p.Field, Message: p.Message})
+		}
+	}
 	return e, problems, nil
 }
 

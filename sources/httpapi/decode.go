@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/afterglowhq/afterglow/event"
@@ -33,6 +34,7 @@ func decode(body []byte, batch bool, now time.Time) ([]event.Event, []sources.Pr
 	}
 	events := make([]event.Event, 0, len(raws))
 	var problems []sources.Problem
+	var read []int // the index in the batch of each event read
 	for i, raw := range raws {
 		e, err := event.Decode(raw)
 		if err != nil {
@@ -44,6 +46,17 @@ func decode(body []byte, batch bool, now time.Time) ([]event.Event, []sources.Pr
 			problems = append(problems, p)
 		}
 		events = append(events, e)
+		read = append(read, i)
+	}
+	if len(problems) > 0 {
+		// The batch cannot be submitted: check the data here too, against the canonical catalog,
+		// so that the answer lists everything to fix. Otherwise the engine checks it, against the
+		// workspace's own types too.
+		for _, p := range sources.Misfits(events) {
+			p.Index = read[p.Index]
+			problems = append(problems, p)
+		}
+		sort.SliceStable(problems, func(i, j int) bool { return problems[i].Index < problems[j].Index })
 	}
 	return events, problems, nil
 }

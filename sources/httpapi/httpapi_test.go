@@ -12,10 +12,12 @@ import (
 	"testing"
 
 	"github.com/afterglowhq/afterglow/event"
+	"github.com/afterglowhq/afterglow/event/catalog"
 	"github.com/afterglowhq/afterglow/sources"
 )
 
-// recorder is the sink of these tests: it keeps every batch it was given, or fails on demand.
+// recorder is the sink of these tests: it keeps every batch it was given, or fails on demand. It
+// refuses events that do not fit the canonical catalog, as the engine does.
 type recorder struct {
 	mu      sync.Mutex
 	batches [][]event.Event
@@ -27,6 +29,9 @@ func (r *recorder) Submit(_ context.Context, evs []event.Event) error {
 	defer r.mu.Unlock()
 	if r.fail != nil {
 		return r.fail
+	}
+	if err := catalog.Canonical().CheckBatch(evs); err != nil {
+		return err
 	}
 	r.batches = append(r.batches, evs)
 	return nil
@@ -270,6 +275,23 @@ func TestSingleInvalidEvent(t *testing.T) {
 	}
 	if sink.count() != 0 {
 		t.Fatal("an invalid event was submitted")
+	}
+}
+
+// TestSinkRefusal: what the sink refuses as not fitting (here, a workspace's own type) is a 400
+// listing every problem with its event's index, not a 503 that would make the sender retry.
+func TestSinkRefusal(t *testing.T) {
+	sink := &recorder{fail: &event.Refused{Problems: []event.Indexed{
+		{Index: 1, Problem: event.Problem{Field: "data.skin_type", Message: `must be one of dry, oily, got "wet"`}},
+		{Index: 1, Problem: event.Problem{Field: "data.concerns", Message: "must be a list, got a string"}},
+	}}}
+	w := post(newHandler(t, sink, Config{}), ContentTypeBatch, "Bearer "+token, "["+placed+","+consent+"]")
+	b := answer(t, w)
+	if w.Code != http.StatusBadRequest || len(b.Problems) != 2 || b.Problems[0].Index != 1 || b.Problems[1].Field != "data.concerns" {
+		t.Fatalf("got %d %+v", w.Code, b)
+	}
+	if !strings.Contains(b.Error, "nothing was accepted") || w.Header().Get("Retry-After") != "" {
+		t.Errorf("a refusal must say nothing was accepted and not ask for a retry: %q", b.Error)
 	}
 }
 

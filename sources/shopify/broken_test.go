@@ -160,6 +160,26 @@ func TestSubmitFailure(t *testing.T) {
 	}
 }
 
+// TestMisfitConversionIs422: a notice converted into events that do not fit the event catalog
+// (here, a currency code Shopify would never send) is a wrong conversion, which a retry of the
+// same notice cannot fix: 422 with the problem, nothing submitted, an error in the log.
+func TestMisfitConversionIs422(t *testing.T) {
+	rec := &recorder{}
+	log := &logs{}
+	body := bytes.Replace(payload(t, "orders_create.json"), []byte(`"currency": "USD"`), []byte(`"currency": "usd"`), 1)
+	w := serve(newHandler(t, rec, log), request("orders/create", body))
+	b := answerOf(t, w)
+	if w.Code != http.StatusUnprocessableEntity || len(b.Problems) != 1 || b.Problems[0].Field != "data.currency" || b.Problems[0].Index != 1 {
+		t.Errorf("got %d %s, want 422 naming event 1's data.currency", w.Code, w.Body)
+	}
+	if rec.count() != 0 {
+		t.Error("events that do not fit were submitted")
+	}
+	if !strings.Contains(log.String(), `"level":"error"`) {
+		t.Errorf("a conversion the catalog refuses is an error in the log: %s", log)
+	}
+}
+
 func TestLookupFailureIsRetryable(t *testing.T) {
 	rec := &recorder{lookupFail: errors.New("database is down")}
 	log := &logs{}

@@ -37,14 +37,14 @@ func fulfillments(ctx context.Context, d *delivery) (sources.Outcome, error) {
 	put(data, "fulfillment_name", f.Name)
 	put(data, "tracking_number", f.TrackingNumber)
 	put(data, "tracking_url", f.TrackingURL)
-	put(data, "tracking_company", f.TrackingCompany)
+	put(data, "carrier", f.TrackingCompany)
 	put(data, "shipment_status", f.ShipmentStatus)
 	evs := []event.Event{d.event(event.OrderFulfilled, d.id("fulfillment", id, "fulfilled"), subject, d.time(f.CreatedAt, f.UpdatedAt), data)}
 	if strings.EqualFold(f.ShipmentStatus, "delivered") {
 		delivered := map[string]any{"order_id": orderID, "fulfillment_id": id}
 		put(delivered, "tracking_number", f.TrackingNumber)
 		put(delivered, "tracking_url", f.TrackingURL)
-		put(delivered, "tracking_company", f.TrackingCompany)
+		put(delivered, "carrier", f.TrackingCompany)
 		evs = append(evs, d.event(event.OrderDelivered, d.id("fulfillment", id, "delivered"), subject, d.time(f.UpdatedAt, f.CreatedAt), delivered))
 	}
 	return sources.Outcome{Events: evs, Subject: subject}, nil

@@ -1,0 +1,77 @@
+package dsl
+
+import (
+	"io/fs"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/afterglowhq/afterglow/dsl/wsfile"
+	"github.com/afterglowhq/afterglow/event/catalog"
+	"github.com/afterglowhq/afterglow/schemas"
+)
+
+// loadEvents reads the shop's own event types, one TYPE.schema.json a type, from the events
+// folders, and builds the workspace's event catalog. Mistakes are reported at their line and
+// column; a declaration with one is left out of the catalog.
+func loadEvents(dirs []string, wsDir string, rel func(string) string, l *diag.List, files []string) (*catalog.Catalog, []string) {
+	if len(dirs) == 0 {
+		return catalog.Canonical(), files
+	}
+	var decls []catalog.Declaration
+	srcs := map[string][]byte{}
+	for _, f := range walkEventSchemas(dirs) {
+		p := f.path
+		b, err := wsfile.Read(p, wsDir, f.dir)
+		if err != nil {
+			l.Errorf(diag.Pos{File: rel(p)}, wsfile.Code(err), "cannot read: %v", err)
+			continue
+		}
+		files = append(files, p)
+		name := rel(p)
+		srcs[name] = b
+		decls = append(decls, catalog.Declaration{Type: strings.TrimSuffix(filepath.Base(p), schemas.EventSuffix), File: name, Source: b})
+	}
+	cat, mistakes := catalog.Build(decls)
+	for _, m := range mistakes {
+		line, col := lineCol(srcs[m.File], m.Offset)
+		pos := diag.Pos{File: m.File, Line: line, Col: col}
+		if m.Warning {
+			l.Warnf(pos, "event-schema", "%s", m.Message)
+		} else {
+			l.Errorf(pos, "event-schema", "%s", m.Message)
+		}
+	}
+	return cat, files
+}
+
+type eventFile struct{ path, dir string }
+
+// walkEventSchemas lists the *.schema.json files under dirs, each with the folder it was found
+// in, skipping folders whose name starts with a dot; other files (sample events, notes) are not
+// the catalog's.
+func walkEventSchemas(dirs []string) []eventFile {
+	seen := map[string]bool{}
+	var out []eventFile
+	for _, dir := range dirs {
+		_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			if d.IsDir() {
+				if p != dir && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if strings.HasSuffix(p, schemas.EventSuffix) && !seen[p] {
+				seen[p] = true
+				out = append(out, eventFile{p, dir})
+			}
+			return nil
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].path < out[j].path })
+	return out
+}

@@ -1,0 +1,69 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/afterglowhq/afterglow/dsl"
+	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/afterglowhq/afterglow/engine"
+	"github.com/afterglowhq/afterglow/engine/store/memstore"
+	"github.com/afterglowhq/afterglow/event"
+	"github.com/rs/zerolog"
+)
+
+// TestIngestRefusesDataThatDoesNotFit: one event whose data does not fit its type (a canonical
+// one, or the workspace's own) refuses the batch with every problem, and nothing of it is stored.
+func TestIngestRefusesDataThatDoesNotFit(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"afterglow.yaml":                    "channels:\n  email: {connector: console}\nevents: [events]\n",
+		"flows/.keep":                       "",
+		"templates/.keep":                   "",
+		"events/quiz.completed.schema.json": `{"required": ["skin_type"], "properties": {"skin_type": {"type": "string"}}}`,
+	} {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755)
+		os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644)
+	}
+	var l diag.List
+	ws := dsl.LoadWorkspace(filepath.Join(dir, "afterglow.yaml"), nil, &l)
+	if l.HasErrors() {
+		t.Fatal(l.Items())
+	}
+	st := memstore.New()
+	eng := engine.New(st, engine.NewFlowSet(ws), engine.Options{Logger: zerolog.Nop()})
+	ev := func(id, typ string, data map[string]any) event.Event {
+		return event.Event{SpecVersion: "1.0", ID: id, Source: "t", Type: typ, Subject: "ana", Time: time.Now(), Data: data}
+	}
+	batch := []event.Event{
+		ev("1", "customer.updated", map[string]any{"first_name": "Ana"}),
+		ev("2", "order.placed", map[string]any{"order_id": "1", "total": "abc", "currency": "PEN"}),
+		ev("3", "quiz.completed", map[string]any{"concerns": []any{"pores"}}),
+	}
+	_, err := eng.Ingest(context.Background(), batch)
+	var inv *event.Refused
+	if !errors.As(err, &inv) || len(inv.Problems) != 2 {
+		t.Fatalf("Ingest = %v, want two problems", err)
+	}
+	if p := inv.Problems[0]; p.Index != 1 || p.Field != "data.total" {
+		t.Errorf("first problem %+v, want event 1's data.total", p)
+	}
+	if p := inv.Problems[1]; p.Index != 2 || p.Field != "data.skin_type" {
+		t.Errorf("second problem %+v, want event 2's data.skin_type", p)
+	}
+	if e, _ := st.Event(context.Background(), "ana", "1"); e != nil {
+		t.Error("the batch's good event was stored")
+	}
+	if c, _ := st.Customer(context.Background(), "ana"); c != nil {
+		t.Error("the batch's customer was created")
+	}
+	batch[1].Data["total"] = "12.50"
+	batch[2].Data["skin_type"] = "dry"
+	if res, err := eng.Ingest(context.Background(), batch); err != nil || res.Stored != 3 {
+		t.Fatalf("the fixed batch: %+v, %v", res, err)
+	}
+}
