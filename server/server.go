@@ -321,6 +321,7 @@ func (s *Server) Run(ctx context.Context, hup <-chan struct{}) error {
 	<-batcherDone
 	stopWork()
 	wg.Wait()
+	s.disp.Close()
 	s.store.Close()
 	s.log.Info().Msg("stopped")
 	return err

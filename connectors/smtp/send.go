@@ -8,11 +8,14 @@ import (
 	"net/textproto"
 	"strings"
 
+	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
+
 	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/message"
 )
 
-// Send delivers one message in its own SMTP conversation.
+// Send delivers one message, on a session kept from an earlier message when there is one.
 func (c *connector) Send(ctx context.Context, m message.Message) (connectors.Result, error) {
 	if m.Shape != message.Email {
 		return connectors.Result{}, connectors.Permanent(fmt.Errorf("smtp: carries email only, not %q; route that channel to another connector", m.Shape))
@@ -24,53 +27,77 @@ func (c *connector) Send(ctx context.Context, m message.Message) (connectors.Res
 
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
 	defer cancel()
-	s, err := dial(ctx, &c.cfg)
-	if err != nil {
-		return connectors.Result{}, c.classify(ctx, err)
+	for {
+		s := c.pool.get()
+		reused := s != nil
+		var stop func() bool
+		if reused {
+			raw := s.raw
+			stop = context.AfterFunc(ctx, func() { raw.Close() })
+		} else if s, stop, err = c.open(ctx); err != nil {
+			return connectors.Result{}, c.classify(ctx, err)
+		}
+		if dl, ok := ctx.Deadline(); ok {
+			_ = s.raw.SetDeadline(dl)
+		}
+		reply, err := deliver(s.client, env, msg)
+		aborted := !stop() // ctx ended and closed the connection
+		if err != nil {
+			s.close()
+			var st stale
+			if reused && errors.As(err, &st) && ctx.Err() == nil {
+				// The server closed the kept session while it was idle; nothing was accepted.
+				c.log.Debug().Str("server", c.cfg.addr).Err(err).Msg("smtp session found closed; opening a new one")
+				continue
+			}
+			return connectors.Result{}, c.classify(ctx, err)
+		}
+		s.sent++
+		if aborted {
+			s.close()
+		} else {
+			c.pool.put(s)
+		}
+		return connectors.Result{ProviderID: providerID(reply, env.messageID)}, nil
 	}
-	reply, err := c.converse(ctx, s, env, msg)
-	if err != nil {
-		s.close()
-		return connectors.Result{}, c.classify(ctx, err)
-	}
-	s.quit()
-	return connectors.Result{ProviderID: providerID(reply, env.messageID)}, nil
 }
 
-func (c *connector) converse(ctx context.Context, s *client, env envelope, msg []byte) (string, error) {
-	cfg := &c.cfg
-	if err := s.hello(cfg.heloName); err != nil {
+// stale is a session that fails at its first command without an answer from the server, or with
+// 421 (the server is closing the session): a kept session the server has dropped. Nothing was
+// accepted, so the message may go on a new session at once.
+type stale struct{ error }
+
+func (s stale) Unwrap() error { return s.error }
+
+// deliver runs one mail transaction and returns the server's reply to the message.
+func deliver(client *smtp.Client, env envelope, msg *gomail.Msg) (string, error) {
+	if err := client.Mail("<" + env.from + ">"); err != nil {
+		err = step("MAIL FROM <"+env.from+">", err)
+		var te *textproto.Error
+		if !errors.As(err, &te) || te.Code == 421 {
+			return "", stale{err}
+		}
 		return "", err
 	}
-	if cfg.mode == StartTLS {
-		if s.offers("STARTTLS") {
-			if err := s.startTLS(ctx, cfg.tls, cfg.heloName); err != nil {
-				return "", err
-			}
-		} else if cfg.username == "" || cfg.allowPlaintextAuth {
-			c.log.Warn().Str("server", cfg.addr).Msg("smtp server does not offer STARTTLS; sending without encryption")
-		}
+	if err := client.Rcpt("<" + env.to + ">"); err != nil {
+		return "", step("RCPT TO <"+env.to+">", err)
 	}
-	if cfg.username != "" {
-		if !s.tls && !cfg.allowPlaintextAuth {
-			return "", refusal{errNoStartTLS}
-		}
-		if err := s.auth(cfg.username, cfg.password); err != nil {
-			return "", err
-		}
+	w, err := client.Data()
+	if err != nil {
+		return "", step("DATA", err)
 	}
-	return s.deliver(env.from, env.to, msg)
+	if _, err := msg.WriteTo(w); err != nil {
+		return "", step("sending the message", err)
+	}
+	if err := w.Close(); err != nil {
+		return "", step("end of DATA", err)
+	}
+	var reply string
+	if dc, ok := w.(*smtp.DataCloser); ok {
+		reply = dc.ServerResponse()
+	}
+	return reply, nil
 }
-
-// refusal is a conversation this connector ends itself because going on would be wrong under its
-// settings; only a change of settings (or of the server) helps, so it is permanent.
-type refusal struct{ error }
-
-func (r refusal) Unwrap() error { return r.error }
-
-// errNoStartTLS stops a conversation before the password would leave unencrypted.
-var errNoStartTLS = errors.New("the server does not offer STARTTLS, so the password would travel unencrypted; " +
-	"use tls: implicit if the server listens for TLS (usually port 465), or allow_plaintext_auth: true for a local development server")
 
 // classify turns a failed conversation into a connector error: a 5xx answer is permanent (the
 // server refused for good: unknown mailbox, rejected content, bad credentials), a 4xx answer
@@ -80,6 +107,14 @@ func (c *connector) classify(ctx context.Context, err error) error {
 	var r refusal
 	if errors.As(err, &r) {
 		return connectors.Permanent(fmt.Errorf("smtp %s: %w", c.cfg.addr, err))
+	}
+	var tk tokenError
+	if errors.As(err, &tk) {
+		e := fmt.Errorf("smtp %s: %w; check the oauth2 settings or the token", c.cfg.addr, tk)
+		if tk.permanent() {
+			return connectors.Permanent(e)
+		}
+		return connectors.Transient(e, 0)
 	}
 	var te *textproto.Error
 	if errors.As(err, &te) {

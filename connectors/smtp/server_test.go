@@ -15,6 +15,7 @@ import (
 	"net/textproto"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -23,9 +24,11 @@ import (
 
 // fakeServer is an SMTP server for tests that speaks enough of RFC 5321 and its extensions for a
 // submission client: EHLO with extensions, STARTTLS (RFC 3207), AUTH PLAIN and LOGIN (RFC 4954),
-// MAIL, RCPT, DATA with dot-stuffing, RSET, NOOP, QUIT, and configurable 4xx/5xx answers.
+// XOAUTH2 (as Gmail and Microsoft 365 speak it), MAIL, RCPT, DATA with dot-stuffing, RSET, NOOP,
+// QUIT, and configurable 4xx/5xx answers. It counts connections and QUITs, so that tests can tell
+// a reused session from a new one.
 type fakeServer struct {
-	t        *testing.T
+	t        testing.TB
 	ln       net.Listener
 	tlsCfg   *tls.Config
 	caFile   string // PEM of the self-signed certificate, for the client's ca_file
@@ -33,16 +36,22 @@ type fakeServer struct {
 
 	// Behaviour, set before the first connection.
 	offerStartTLS bool
-	authMechs     string // advertised after TLS, e.g. "PLAIN LOGIN"; "" offers no AUTH
-	authBeforeTLS bool   // also advertise AUTH on a plain connection
-	user, pass    string // required credentials; "" needs none
-	silent        bool   // accept connections but never greet
+	authMechs     string   // advertised after TLS, e.g. "PLAIN LOGIN"; "" offers no AUTH
+	authBeforeTLS bool     // also advertise AUTH on a plain connection
+	user, pass    string   // required credentials; "" needs none
+	tokens        []string // access tokens XOAUTH2 accepts for user
+	silent        bool     // accept connections but never greet
 	replies       map[string]string
 	dataReply     string
+	closeAfter    int  // close a connection without a word after this many messages on it; 0 never
+	closeWith421  bool // at closeAfter, answer the next command 421 and then close, as Postfix does
 
-	mu   sync.Mutex
-	got  []received
-	auth []string // mechanisms tried, in order
+	mu     sync.Mutex
+	got    []received
+	auth   []string // mechanisms tried, in order
+	conns  int      // connections accepted
+	quits  int      // QUIT commands received
+	bearer []string // tokens offered with XOAUTH2, in order
 }
 
 // received is one accepted transaction.
@@ -59,7 +68,7 @@ type received struct {
 }
 
 // newFakeServer starts a server with a fresh self-signed certificate for 127.0.0.1 and localhost.
-func newFakeServer(t *testing.T, implicit bool, configure func(*fakeServer)) *fakeServer {
+func newFakeServer(t testing.TB, implicit bool, configure func(*fakeServer)) *fakeServer {
 	t.Helper()
 	cert, certPEM := selfSigned(t)
 	s := &fakeServer{
@@ -94,6 +103,9 @@ func newFakeServer(t *testing.T, implicit bool, configure func(*fakeServer)) *fa
 			if err != nil {
 				return
 			}
+			s.mu.Lock()
+			s.conns++
+			s.mu.Unlock()
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -117,6 +129,19 @@ func (s *fakeServer) transactions() []received {
 	return append([]received(nil), s.got...)
 }
 
+// counts returns the connections accepted and the QUITs received so far.
+func (s *fakeServer) counts() (conns, quits int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conns, s.quits
+}
+
+func (s *fakeServer) bearerTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.bearer...)
+}
+
 func (s *fakeServer) authTried() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -133,6 +158,7 @@ func (s *fakeServer) serve(conn net.Conn) {
 	isTLS := s.implicit
 	var cur received
 	authed := false
+	delivered := 0 // on this connection
 	reply := func(lines ...string) { tp.PrintfLine("%s", strings.Join(lines, "\r\n")) }
 	override := func(verb, def string) string {
 		if r, ok := s.replies[verb]; ok {
@@ -196,6 +222,29 @@ func (s *fakeServer) serve(conn net.Conn) {
 				ub, _ := base64.StdEncoding.DecodeString(u)
 				pb, _ := base64.StdEncoding.DecodeString(p)
 				user, pass = string(ub), string(pb)
+			case "XOAUTH2":
+				raw, _ := base64.StdEncoding.DecodeString(initial)
+				fields := map[string]string{}
+				for _, f := range strings.Split(string(raw), "\x01") {
+					if k, v, ok := strings.Cut(f, "="); ok {
+						fields[k] = v
+					}
+				}
+				token := strings.TrimPrefix(fields["auth"], "Bearer ")
+				s.mu.Lock()
+				s.bearer = append(s.bearer, token)
+				s.mu.Unlock()
+				if fields["user"] == s.user && slices.Contains(s.tokens, token) {
+					authed, cur.user, cur.mechanism = true, s.user, "XOAUTH2"
+					reply("235 2.7.0 Accepted")
+					continue
+				}
+				// Google's answer to a bad token: a challenge with the error, then 535 once the
+				// client has answered it with an empty line.
+				reply("334 " + base64.StdEncoding.EncodeToString([]byte(`{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}`)))
+				tp.ReadLine()
+				reply("535 5.7.8 Username and Password not accepted")
+				continue
 			default:
 				reply("504 5.5.4 Unrecognized authentication type")
 				continue
@@ -232,18 +281,30 @@ func (s *fakeServer) serve(conn net.Conn) {
 					cur.maxWords = max(cur.maxWords, len(l))
 				}
 			}
-			reply(s.dataReply)
+			// Recorded before the answer, which may be the last thing the client waits for.
 			if strings.HasPrefix(s.dataReply, "250") {
 				s.mu.Lock()
 				s.got = append(s.got, cur)
 				s.mu.Unlock()
+				delivered++
 			}
+			reply(s.dataReply)
 			cur = received{helo: cur.helo, user: cur.user, mechanism: cur.mechanism}
+			if s.closeAfter > 0 && delivered >= s.closeAfter {
+				if s.closeWith421 {
+					tp.ReadLine()
+					reply("421 4.4.2 fake.test Error: timeout exceeded")
+				}
+				return // as a server does when it drops an idle session
+			}
 		case "RSET":
 			reply("250 2.0.0 Ok")
 		case "NOOP":
 			reply("250 2.0.0 Ok")
 		case "QUIT":
+			s.mu.Lock()
+			s.quits++
+			s.mu.Unlock()
 			reply("221 2.0.0 Bye")
 			return
 		default:
@@ -279,7 +340,7 @@ func between(s, open, close string) string {
 }
 
 // selfSigned makes a certificate for 127.0.0.1 and localhost, and its PEM for a trust store.
-func selfSigned(t *testing.T) (tls.Certificate, []byte) {
+func selfSigned(t testing.TB) (tls.Certificate, []byte) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -121,6 +122,18 @@ func (d *Dispatcher) defaults() {
 	}
 	if d.Backoff == nil {
 		d.Backoff = Backoff
+	}
+}
+
+// Close releases what the channels' connectors keep open between messages (SMTP sessions). Call
+// it once no send is under way.
+func (d *Dispatcher) Close() {
+	for name, ch := range d.Channels {
+		if c, ok := ch.Connector.(io.Closer); ok {
+			if err := c.Close(); err != nil {
+				d.Log.Warn().Err(err).Str("channel", name).Msg("closing the connector failed")
+			}
+		}
 	}
 }
 

@@ -290,3 +290,19 @@ func TestRecordingGroupSurvivesOneBadAttempt(t *testing.T) {
 		t.Errorf("attempts of mb, never sent: %+v", as)
 	}
 }
+
+type closingConnector struct {
+	connectors.Connector
+	closed int
+}
+
+func (c *closingConnector) Close() error { c.closed++; return nil }
+
+func TestCloseReleasesTheConnectors(t *testing.T) {
+	kept := &closingConnector{Connector: &slowConnector{}}
+	d := &Dispatcher{Channels: map[string]*Channel{"email": {Name: "email", Connector: kept}, "sms": {Name: "sms", Connector: &slowConnector{}}}}
+	d.Close()
+	if kept.closed != 1 {
+		t.Errorf("a connector that keeps sessions open was closed %d times; want once", kept.closed)
+	}
+}

@@ -21,9 +21,11 @@ import (
 // reports bad values and unknown keys together.
 type Reader struct {
 	connector string
+	prefix    string // "oauth2." for the Reader of a nested mapping
 	with      map[string]any
 	known     map[string]bool
 	errs      []error
+	nested    []*Reader
 }
 
 // New returns a Reader over with (nil is an empty mapping).
@@ -46,7 +48,7 @@ func (e *UnknownError) Error() string {
 // Fail records a problem with one setting, for checks a getter cannot make (two settings that
 // exclude each other, a file that cannot be read).
 func (r *Reader) Fail(key, format string, args ...any) {
-	r.errs = append(r.errs, fmt.Errorf("%s: setting %q: %s", r.connector, key, fmt.Sprintf(format, args...)))
+	r.errs = append(r.errs, fmt.Errorf("%s: setting %q: %s", r.connector, r.prefix+key, fmt.Sprintf(format, args...)))
 }
 
 // Err returns every problem found, or nil. Call it after all getters.
@@ -65,9 +67,31 @@ func (r *Reader) Err() error {
 	sort.Strings(unknown)
 	errs := r.errs
 	for _, k := range unknown {
-		errs = append(errs, &UnknownError{Connector: r.connector, Key: k, Known: known})
+		errs = append(errs, &UnknownError{Connector: r.connector, Key: r.prefix + k, Known: known})
+	}
+	for _, n := range r.nested {
+		if err := n.Err(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// Object returns a Reader over a nested mapping, or nil when the setting is absent. Its problems,
+// named "key.setting", are reported by the parent's Err.
+func (r *Reader) Object(key string) *Reader {
+	v, ok := r.get(key)
+	if !ok {
+		return nil
+	}
+	m, isMap := v.(map[string]any)
+	if !isMap {
+		r.Fail(key, "want a mapping of settings, got %s", describe(v))
+		return nil
+	}
+	n := &Reader{connector: r.connector, prefix: r.prefix + key + ".", with: m, known: map[string]bool{}}
+	r.nested = append(r.nested, n)
+	return n
 }
 
 // Has reports whether key is set to something other than an empty string.

@@ -101,3 +101,31 @@ func TestReportsEveryProblemByName(t *testing.T) {
 		t.Errorf("known = %s", got)
 	}
 }
+
+func TestNestedMappingsNameTheirSettings(t *testing.T) {
+	r := New("demo", map[string]any{
+		"oauth2": map[string]any{"token_url": "ftp://x", "client_id": "", "scpoe": "mail"},
+		"plain":  "text",
+	})
+	o := r.Object("oauth2")
+	o.URL("token_url", "")
+	o.Required("client_id")
+	o.String("scope", "")
+	if r.Object("absent") != nil {
+		t.Error("an absent mapping should give no Reader")
+	}
+	if r.Object("plain") != nil {
+		t.Error("text is not a mapping")
+	}
+	err := r.Err()
+	for _, want := range []string{
+		`demo: setting "oauth2.token_url": want an absolute http:// or https:// URL`,
+		`setting "oauth2.client_id": is empty`,
+		`unknown setting "oauth2.scpoe"`,
+		`setting "plain": want a mapping of settings, got`,
+	} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
