@@ -35,7 +35,7 @@ type Options struct {
 	HTTPClient *http.Client
 	Logger     zerolog.Logger
 	Out        io.Writer        // where the console connector prints
-	Now        func() time.Time // the clock, for tokens that expire
+	Now        func() time.Time // the clock: an email's Date, a Retry-After given as a date
 }
 
 // Spec describes a connector kind: its name in afterglow.yaml, what it carries, the JSON Schema of

@@ -1,6 +1,6 @@
 // Package fcm sends push notifications through the Firebase Cloud Messaging HTTP v1 API
-// (POST /v1/projects/{project_id}/messages:send), authorised by an OAuth 2.0 access token that a
-// service account obtains by signing a JWT.
+// (POST /v1/projects/{project_id}/messages:send), authorised by an OAuth 2.0 access token that
+// golang.org/x/oauth2/google obtains for a service account by signing a JWT, caches and renews.
 //
 // FCM takes no idempotency key: a retry after a timeout in which FCM did accept the message
 // delivers the notification twice. (Collapse keys are no substitute: a device keeps only a few at
@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"golang.org/x/oauth2/jwt"
 
 	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/connectors/internal/httpx"
@@ -38,7 +40,7 @@ const DefaultBaseURL = "https://fcm.googleapis.com"
 
 type fcm struct {
 	endpoint string
-	tokens   *tokenSource
+	tokens   *tokens
 	timeout  time.Duration
 	client   *http.Client
 	now      func() time.Time
@@ -52,13 +54,14 @@ func New(with map[string]any, opts connectors.Options) (connectors.Connector, er
 	project := r.String("project_id", "")
 	base := r.URL("base_url", DefaultBaseURL)
 	timeout := r.Duration("timeout", httpx.DefaultTimeout)
-	var account *serviceAccount
+	var account *jwt.Config
 	if path != "" {
+		var fileProject string
 		var err error
-		if account, err = loadServiceAccount(path); err != nil {
+		if account, fileProject, err = loadServiceAccount(path); err != nil {
 			r.Fail("credentials_file", "%v", err)
 		} else if project == "" {
-			project = account.ProjectID
+			project = fileProject
 		}
 	}
 	if account != nil && project == "" {
@@ -69,9 +72,12 @@ func New(with map[string]any, opts connectors.Options) (connectors.Connector, er
 	}
 	client := httpx.Client(opts.HTTPClient)
 	now := httpx.Now(opts.Now)
+	// The token endpoint is asked outside any send's context: its own client bounds the wait.
+	tokenClient := *client
+	tokenClient.Timeout = timeout
 	return &fcm{
 		endpoint: strings.TrimRight(base.String(), "/") + "/v1/projects/" + url.PathEscape(project) + "/messages:send",
-		tokens:   &tokenSource{account: account, client: client, now: now},
+		tokens:   newTokens(account, &tokenClient),
 		timeout:  timeout,
 		client:   client,
 		now:      now,

@@ -48,26 +48,25 @@ func key(t *testing.T) *rsa.PrivateKey {
 	return testKey
 }
 
-// clock is a settable Options.Now.
+// clock is the connector's Options.Now, fixed, against which Retry-After dates are read.
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.t = c.t.Add(d) }
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 
 // google plays both endpoints and records what they received.
 type google struct {
 	t       *testing.T
 	key     *rsa.PublicKey
-	clock   *clock
 	server  *httptest.Server
 	mu      sync.Mutex
 	fetches int
 
 	tokenStatus int    // when set, the token endpoint fails with it
 	tokenAnswer string // and this body
+	expiresIn   int    // the lifetime of the tokens issued, in seconds
 
 	sendStatus int               // when set, the send endpoint fails with it
 	sendHeader map[string]string // and these headers
@@ -82,8 +81,8 @@ type sent struct {
 	body                    map[string]any
 }
 
-func newGoogle(t *testing.T, c *clock) *google {
-	g := &google{t: t, key: &key(t).PublicKey, clock: c}
+func newGoogle(t *testing.T) *google {
+	g := &google{t: t, key: &key(t).PublicKey, expiresIn: 3599}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /token", g.token)
 	mux.HandleFunc("POST /v1/projects/{project}/{action}", g.send)
@@ -110,7 +109,7 @@ func (g *google) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g.fetches++
-	fmt.Fprintf(w, `{"access_token":"ya29.token-%d","expires_in":3599,"token_type":"Bearer"}`, g.fetches)
+	fmt.Fprintf(w, `{"access_token":"ya29.token-%d","expires_in":%d,"token_type":"Bearer"}`, g.fetches, g.expiresIn)
 }
 
 // checkAssertion verifies the JWT as Google does: RS256 over header.claims with the service
@@ -140,18 +139,21 @@ func (g *google) checkAssertion(jwt string) {
 	if header["alg"] != "RS256" || header["typ"] != "JWT" || header["kid"] != "key-1" {
 		g.t.Errorf("JWT header = %v", header)
 	}
-	now := g.clock.Now().Unix()
 	want := map[string]any{
 		"iss":   "afterglow@shop-app.iam.gserviceaccount.com",
 		"scope": "https://www.googleapis.com/auth/firebase.messaging",
 		"aud":   g.server.URL + "/token",
-		"iat":   float64(now),
-		"exp":   float64(now + 3600),
 	}
 	for k, v := range want {
 		if claims[k] != v {
 			g.t.Errorf("JWT claim %s = %v, want %v", k, claims[k], v)
 		}
+	}
+	// Issued now (back-dated a little for clock skew), valid for the hour Google allows at most.
+	iat, _ := claims["iat"].(float64)
+	exp, _ := claims["exp"].(float64)
+	if now := float64(time.Now().Unix()); iat < now-120 || iat > now+5 || exp-iat != 3600 {
+		g.t.Errorf("JWT claims iat %v, exp %v; want iat about now (%v) and exp an hour later", iat, exp, now)
 	}
 }
 
@@ -232,7 +234,7 @@ func writeCredentials(t *testing.T, tokenURI string, project string) string {
 func setup(t *testing.T, extra map[string]any) (*google, *clock, connectors.Connector) {
 	t.Helper()
 	c := &clock{t: time.Date(2025, 10, 14, 15, 0, 0, 0, time.UTC)}
-	g := newGoogle(t, c)
+	g := newGoogle(t)
 	with := map[string]any{"credentials_file": writeCredentials(t, g.server.URL+"/token", "shop-app"), "base_url": g.server.URL}
 	for k, v := range extra {
 		with[k] = v
@@ -302,31 +304,36 @@ func TestPlainHTTPLinkStaysInData(t *testing.T) {
 }
 
 func TestTokenIsCachedUntilShortlyBeforeExpiry(t *testing.T) {
-	g, clk, c := setup(t, nil)
+	g, _, c := setup(t, nil)
 	for range 3 {
 		if _, err := c.Send(context.Background(), push()); err != nil {
 			t.Fatal(err)
 		}
-		clk.Add(10 * time.Minute)
 	}
 	if f, _ := g.counts(); f != 1 {
-		t.Fatalf("fetched %d tokens for three sends within 30 minutes, want 1", f)
+		t.Fatalf("fetched %d tokens for three sends with a token valid for an hour, want 1", f)
 	}
-	// The token lives 3599s; 54 minutes in it is kept, 55 minutes in (within five minutes of
-	// expiry) it is replaced.
-	clk.Add(24 * time.Minute)
-	if _, err := c.Send(context.Background(), push()); err != nil {
-		t.Fatal(err)
+
+	// A token is replaced five minutes before it expires. This one has five minutes and two
+	// seconds to live: kept at once, replaced three seconds later.
+	g, _, c = setup(t, nil)
+	g.mu.Lock()
+	g.expiresIn = 302
+	g.mu.Unlock()
+	for range 2 {
+		if _, err := c.Send(context.Background(), push()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if f, _ := g.counts(); f != 1 {
-		t.Errorf("token replaced 54 minutes in")
+		t.Errorf("fetched %d tokens; want the one still more than five minutes from expiry kept", f)
 	}
-	clk.Add(time.Minute)
+	time.Sleep(3 * time.Second)
 	if _, err := c.Send(context.Background(), push()); err != nil {
 		t.Fatal(err)
 	}
 	if f, _ := g.counts(); f != 2 || g.lastSend(t).auth != "Bearer ya29.token-2" {
-		t.Errorf("fetches = %d, last authorization %q; want a fresh token 55 minutes in", f, g.lastSend(t).auth)
+		t.Errorf("fetches = %d, last authorization %q; want a fresh token within five minutes of expiry", f, g.lastSend(t).auth)
 	}
 }
 

@@ -94,7 +94,10 @@ func (f *fcm) Send(ctx context.Context, m message.Message) (connectors.Result, e
 	}
 	ctx, cancel := httpx.WithTimeout(ctx, f.timeout)
 	defer cancel()
-	token, err := f.tokens.Token(ctx)
+	if err := ctx.Err(); err != nil {
+		return connectors.Result{}, connectors.Transient(fmt.Errorf("fcm: %w", err), 0)
+	}
+	token, err := f.tokens.Token()
 	if err != nil {
 		return connectors.Result{}, err
 	}

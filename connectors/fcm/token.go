@@ -2,19 +2,15 @@ package fcm
 
 import (
 	"context"
-	"crypto"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/jwt"
 
 	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/connectors/internal/httpx"
@@ -23,123 +19,69 @@ import (
 // Scope is the OAuth 2.0 scope that allows sending through FCM.
 const Scope = "https://www.googleapis.com/auth/firebase.messaging"
 
-// jwtBearer is the grant type of RFC 7523: a signed JWT exchanged for an access token.
-const jwtBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
-
-// assertionLifetime is the longest Google accepts for the signed JWT.
-const assertionLifetime = time.Hour
-
 // refreshMargin: a cached token is replaced this long before it expires, so a request never
 // leaves with a token that expires on the way.
 const refreshMargin = 5 * time.Minute
 
-// tokenSource obtains OAuth 2.0 access tokens for a service account and keeps the current one.
-// Sends share it; the lock is held during a fetch so that concurrent sends wait for one token
-// instead of each asking for their own.
-type tokenSource struct {
-	account *serviceAccount
-	client  *http.Client
-	now     func() time.Time
+// tokens hands out the service account's access token, which golang.org/x/oauth2 obtains with a
+// signed JWT, caches, and renews refreshMargin before it expires; concurrent sends share one.
+type tokens struct {
+	new func() oauth2.TokenSource
 
-	mu      sync.Mutex
-	token   string
-	refresh time.Time // when to fetch a new one
+	mu   sync.Mutex
+	src  oauth2.TokenSource
+	last string // the token src gave last
 }
 
-func (s *tokenSource) Token(ctx context.Context) (string, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.token != "" && s.now().Before(s.refresh) {
-		return s.token, nil
-	}
-	tok, lifetime, err := s.fetch(ctx)
-	if err != nil {
-		return "", err
-	}
-	margin := refreshMargin
-	if lifetime <= 2*margin {
-		margin = lifetime / 2
-	}
-	s.token, s.refresh = tok, s.now().Add(lifetime-margin)
-	return tok, nil
+func newTokens(cfg *jwt.Config, client *http.Client) *tokens {
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, client)
+	t := &tokens{new: func() oauth2.TokenSource {
+		return oauth2.ReuseTokenSourceWithExpiry(nil, cfg.TokenSource(ctx), refreshMargin)
+	}}
+	t.src = t.new()
+	return t
 }
 
-// Invalidate drops tok if it is still the cached one, after FCM refused it.
-func (s *tokenSource) Invalidate(tok string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.token == tok {
-		s.token = ""
+// Token returns the current access token, fetching one when there is none or it is about to expire.
+func (t *tokens) Token() (string, error) {
+	t.mu.Lock()
+	src := t.src
+	t.mu.Unlock()
+	tok, err := src.Token()
+	if err != nil {
+		return "", tokenError(err)
+	}
+	t.mu.Lock()
+	t.last = tok.AccessToken
+	t.mu.Unlock()
+	return tok.AccessToken, nil
+}
+
+// Invalidate forgets tok if it is still the current one, after FCM refused it before it expired
+// (revoked, or a clock gone wrong): the next send asks for a new one.
+func (t *tokens) Invalidate(tok string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.last == tok {
+		t.src, t.last = t.new(), ""
 	}
 }
 
-func (s *tokenSource) fetch(ctx context.Context) (string, time.Duration, error) {
-	assertion, err := s.assertion()
-	if err != nil {
-		return "", 0, connectors.Permanent(fmt.Errorf("fcm: cannot sign the token request: %w", err))
+// tokenError says what the token endpoint answered: a refusal of the credentials (4xx) is
+// permanent, anything else (5xx, 429, no answer) transient.
+func tokenError(err error) error {
+	var re *oauth2.RetrieveError
+	if !errors.As(err, &re) || re.Response == nil {
+		return connectors.Transient(fmt.Errorf("fcm token endpoint: %w", err), 0)
 	}
-	form := url.Values{"grant_type": {jwtBearer}, "assertion": {assertion}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.account.TokenURI, strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", 0, connectors.Permanent(fmt.Errorf("fcm: %w", err))
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := httpx.Do(s.client, req, "fcm token endpoint")
-	if err != nil {
-		return "", 0, err
-	}
+	detail := httpx.Snippet(re.Body)
 	var a struct {
-		AccessToken string `json:"access_token"`
-		ExpiresIn   int    `json:"expires_in"`
 		Error       string `json:"error"`
 		Description string `json:"error_description"`
 	}
-	jsonErr := json.Unmarshal(resp.Body, &a)
-	if !resp.OK() {
-		detail := httpx.Snippet(resp.Body)
-		if jsonErr == nil && a.Error != "" {
-			detail = a.Error + ": " + a.Description
-		}
-		return "", 0, httpx.Classify("fcm token endpoint", resp, s.now(), detail+"; check credentials_file and that the service account is enabled")
+	if json.Unmarshal(re.Body, &a) == nil && a.Error != "" {
+		detail = a.Error + ": " + a.Description
 	}
-	if jsonErr != nil || a.AccessToken == "" {
-		return "", 0, connectors.Transient(errors.New("fcm token endpoint answered without an access_token: "+httpx.Snippet(resp.Body)), 0)
-	}
-	lifetime := time.Duration(a.ExpiresIn) * time.Second
-	if lifetime <= 0 {
-		lifetime = assertionLifetime
-	}
-	return a.AccessToken, lifetime, nil
-}
-
-// assertion is the RS256-signed JWT that asks for a token with the FCM scope.
-func (s *tokenSource) assertion() (string, error) {
-	now := s.now()
-	header := map[string]string{"alg": "RS256", "typ": "JWT"}
-	if s.account.PrivateKeyID != "" {
-		header["kid"] = s.account.PrivateKeyID
-	}
-	claims := map[string]any{
-		"iss":   s.account.ClientEmail,
-		"scope": Scope,
-		"aud":   s.account.TokenURI,
-		"iat":   now.Unix(),
-		"exp":   now.Add(assertionLifetime).Unix(),
-	}
-	h, err := json.Marshal(header)
-	if err != nil {
-		return "", err
-	}
-	c, err := json.Marshal(claims)
-	if err != nil {
-		return "", err
-	}
-	enc := base64.RawURLEncoding
-	signed := enc.EncodeToString(h) + "." + enc.EncodeToString(c)
-	sum := sha256.Sum256([]byte(signed))
-	sig, err := rsa.SignPKCS1v15(rand.Reader, s.account.Key, crypto.SHA256, sum[:])
-	if err != nil {
-		return "", err
-	}
-	return signed + "." + enc.EncodeToString(sig), nil
+	resp := &httpx.Response{Status: re.Response.StatusCode, Header: re.Response.Header, Body: re.Body}
+	return httpx.Classify("fcm token endpoint", resp, time.Now(), detail+"; check credentials_file and that the service account is enabled")
 }
