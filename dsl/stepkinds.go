@@ -171,9 +171,6 @@ func init() {
 	}
 }
 
-// StepKindSummary says in one line what a kind of step does.
-func StepKindSummary(k StepKind) string { return stepKinds[k].Summary }
-
 // StepOutputs is what a kind of step leaves in steps.ID for later steps; nil when nothing.
 func StepOutputs(k StepKind) *exprs.Type { return stepKinds[k].outputs }
 
