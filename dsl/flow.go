@@ -143,6 +143,10 @@ func (fd *flowDecoder) flow(root *yaml.Node) *Flow {
 			}
 		}
 	}
+	if pr, _ := fd.str(root, "priority"); pr != "" {
+		// The schema reports a value out of its list; it then counts as normal.
+		f.Priority, _ = ParsePriority(pr)
+	}
 	if _, p := yamlnode.Get(root, "policies"); p != nil {
 		f.Policies = fd.policies(p, fd.ctx.Settings)
 	}

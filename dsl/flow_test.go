@@ -50,3 +50,30 @@ func TestFlowDiagnostics(t *testing.T) {
 		})
 	}
 }
+
+func TestFlowPriority(t *testing.T) {
+	for _, c := range []struct {
+		line string
+		want Priority
+		diag string // the one diagnostic expected, as line:col code
+	}{
+		{"", PriorityNormal, ""},
+		{"priority: high\n", PriorityHigh, ""},
+		{"priority: normal\n", PriorityNormal, ""},
+		{"priority: low\n", PriorityLow, ""},
+		{"priority: urgent\n", PriorityNormal, "2:11 invalid-value"},
+	} {
+		var l diag.List
+		f := ParseFlow("f.yaml", []byte("flow: f\n"+c.line+"trigger: {event: order.placed}\nsteps: [{id: a, wait: 1d}]\n"), nil, &l)
+		if f.Priority != c.want {
+			t.Errorf("%q: priority %s, want %s", c.line, f.Priority, c.want)
+		}
+		var got string
+		for _, d := range l.Items() {
+			got = itoa2(d.Line, d.Col) + " " + d.Code
+		}
+		if len(l.Items()) > 1 || got != c.diag {
+			t.Errorf("%q: diagnostics %v, want %q", c.line, l.Items(), c.diag)
+		}
+	}
+}

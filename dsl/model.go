@@ -23,6 +23,7 @@ type Flow struct {
 	Exits       []*ExitRule
 	Goal        *Goal
 	Holdout     float64 // fraction of customers held out, 0..1
+	Priority    Priority
 	Policies    *Policies
 	Steps       []*Step
 	Index       map[string]*Step
@@ -38,6 +39,39 @@ func (f *Flow) Runs() bool { return f.Status != "draft" }
 
 // Enters reports whether new customers may enter (paused flows only finish journeys in flight).
 func (f *Flow) Enters() bool { return f.Status == "active" || f.Status == "" }
+
+// Priority orders flows' marketing messages when a frequency limit is full: a message takes the
+// place of a waiting one of lower priority. Greater goes first; the zero value is normal.
+type Priority int
+
+const (
+	PriorityLow    Priority = -1
+	PriorityNormal Priority = 0
+	PriorityHigh   Priority = 1
+)
+
+// ParsePriority reads high, normal or low; ok is false for anything else.
+func ParsePriority(s string) (p Priority, ok bool) {
+	switch s {
+	case "high":
+		return PriorityHigh, true
+	case "normal":
+		return PriorityNormal, true
+	case "low":
+		return PriorityLow, true
+	}
+	return PriorityNormal, false
+}
+
+func (p Priority) String() string {
+	switch {
+	case p > PriorityNormal:
+		return "high"
+	case p < PriorityNormal:
+		return "low"
+	}
+	return "normal"
+}
 
 // TriggerKind is the form of a trigger.
 type TriggerKind string

@@ -25,7 +25,7 @@ type batch struct {
 	messages  []*store.Message
 	jvars     map[string]*journeyVars // journey id -> its variables, built once per batch
 	evVars    map[*event.Event]map[string]any
-	cancelErr error // the first cancel the store refused
+	changeErr error // the first change the store refused while the batch ran (a cancel, a move)
 	scratch   exprs.Vars
 	counts    tally // added to the engine's counters only once the transaction commits
 }
@@ -132,9 +132,9 @@ func (b *batch) load(cs []*store.Customer, openAt time.Time) error {
 
 // save writes every change of the batch.
 func (b *batch) save() error {
-	// A cancel that failed leaves the batch wrong: nothing of it may be written.
-	if b.cancelErr != nil {
-		return b.cancelErr
+	// A cancel or move that failed leaves the batch wrong: nothing of it may be written.
+	if b.changeErr != nil {
+		return b.changeErr
 	}
 	var cs []*store.Customer
 	var js []*store.Journey

@@ -50,12 +50,12 @@ func (b *batch) cancel(st *custState, c store.Cancel) {
 			releaseMark(st, m)
 		}
 	}
-	if b.cancelErr != nil {
+	if b.changeErr != nil {
 		return
 	}
 	ms, err := b.tx.CancelPending(b.ctx, c)
 	if err != nil {
-		b.cancelErr = err
+		b.changeErr = err
 		return
 	}
 	for _, m := range ms {

@@ -21,7 +21,7 @@ func (b *batch) send(st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Ste
 	id := messageID(j.ID, step.ID)
 	m := &store.Message{
 		ID: id, IdempotencyKey: id, CustomerID: st.c.ID, JourneyID: j.ID, FlowID: f.ID, FlowVersion: f.Version,
-		StepID: step.ID, Channel: s.Channel, Category: s.Category, Status: store.Pending, SendAt: st.now, CreatedAt: st.now,
+		StepID: step.ID, Channel: s.Channel, Category: s.Category, Priority: int(f.Priority), Status: store.Pending, SendAt: st.now, CreatedAt: st.now,
 		To: recipient(st.c),
 	}
 	ch := b.fs.Settings.Channels[s.Channel]
@@ -43,7 +43,7 @@ func (b *batch) send(st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Ste
 	in := policy.Input{
 		Now: st.now, Channel: s.Channel, Shape: ch.Shape, Category: s.Category, Holdout: j.Holdout,
 		HasAddress: hasAddress(ch.Shape, m.To), Consent: consent,
-		Location: location(st.c, b.fs.Settings.Location), Sends: st.c.Sends, Policies: pol,
+		Location: location(st.c, b.fs.Settings.Location), Sends: st.c.Sends, Policies: pol, Priority: m.Priority,
 	}
 	// A message that will not leave is not rendered: it has no content to show.
 	if pre := policy.Decide(policy.Input{Now: in.Now, Shape: in.Shape, Category: in.Category, Holdout: in.Holdout,
@@ -57,12 +57,20 @@ func (b *batch) send(st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Ste
 		return
 	}
 	d := policy.Decide(in)
+	if policy.MayTakePlace(in, d) {
+		// Only now is the outbox read: most messages held by a limit find nothing of lower
+		// priority among the customer's marks, and cost no query.
+		waiting := b.waiting(st)
+		in.Waiting = waitingInput(b.fs, waiting)
+		d = policy.Decide(in)
+		b.move(st, waiting, d.Moves)
+	}
 	if d.Skip {
 		m.Status, m.Reason = store.Skipped, d.Reason
 		return
 	}
 	m.SendAt, m.Reason = d.SendAt, d.Reason
-	st.c.Sends = append(st.c.Sends, store.SendMark{At: d.SendAt, Channel: s.Channel, Category: s.Category})
+	st.c.Sends = append(st.c.Sends, store.SendMark{At: d.SendAt, Channel: s.Channel, Category: s.Category, Priority: m.Priority})
 	st.changed = true
 }
 

@@ -24,17 +24,20 @@ func Mermaid(w io.Writer, f *dsl.Flow) error {
 	}
 	g.steps(f.Steps)
 	g.line("  done([completed])")
-	if len(f.Exits) > 0 || f.Goal != nil {
-		var notes []string
-		for _, e := range f.Exits {
-			notes = append(notes, "exit "+exitText(e))
-		}
-		if f.Goal != nil {
-			notes = append(notes, goalText(f.Goal))
-		}
-		if f.Holdout > 0 {
-			notes = append(notes, fmt.Sprintf("holdout %g%%", f.Holdout*100))
-		}
+	var notes []string
+	for _, e := range f.Exits {
+		notes = append(notes, "exit "+exitText(e))
+	}
+	if f.Goal != nil {
+		notes = append(notes, goalText(f.Goal))
+	}
+	if f.Holdout > 0 {
+		notes = append(notes, fmt.Sprintf("holdout %g%%", f.Holdout*100))
+	}
+	if f.Priority != dsl.PriorityNormal {
+		notes = append(notes, f.Priority.String()+" priority")
+	}
+	if len(notes) > 0 {
 		g.line("  rules[/%q/]", label(strings.Join(notes, "\n")))
 		g.line("  rules -.- start")
 	}

@@ -15,6 +15,7 @@ entry: {key: event.data.order_id, repeat: restart}
 exit: [{event: order.refunded}]
 goal: {event: review.submitted, within: 14d, exit: false}
 holdout: 10%
+priority: high
 steps:
   - {id: hello, send: {channel: email, template: thank-you, category: transactional}}
   - {id: delivered, wait_for: {event: order.delivered, timeout: 10d, on_timeout: exit}}
@@ -56,6 +57,7 @@ func TestMermaidShowsEveryKind(t *testing.T) {
 		`s_stop(["exit: done"]):::ending`,
 		"goal: review.submitted within 2w (journey goes on)",
 		"holdout 10%",
+		"high priority",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %s\nin:\n%s", want, out)
@@ -72,5 +74,28 @@ func TestEveryStepKindIsDrawn(t *testing.T) {
 	}
 	if len(drawers) != len(dsl.StepKinds) {
 		t.Errorf("the graph draws %d step kinds, the language declares %d", len(drawers), len(dsl.StepKinds))
+	}
+}
+
+// The rules box shows what changes who gets a message, even on a flow with no exit or goal.
+func TestMermaidShowsPriorityAndHoldoutAlone(t *testing.T) {
+	var l diag.List
+	f := dsl.ParseFlow("plain.yaml", []byte(`
+flow: plain
+trigger: {event: order.placed}
+holdout: 5%
+priority: low
+steps:
+  - {id: hello, send: {channel: email, template: thank-you}}
+`), nil, &l)
+	if f == nil || l.HasErrors() {
+		t.Fatalf("flow: %v", l.Items())
+	}
+	var b strings.Builder
+	if err := Mermaid(&b, f); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); !strings.Contains(out, `rules[/"holdout 5%<br/>low priority"/]`) {
+		t.Errorf("no rules box with the holdout and the priority in:\n%s", out)
 	}
 }

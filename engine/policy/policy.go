@@ -34,6 +34,12 @@ type Input struct {
 	Location   *time.Location // the customer's time zone
 	Sends      []store.SendMark
 	Policies   *dsl.Policies
+	// Priority is the message's flow's (0 normal, more goes first). Waiting lists the customer's
+	// marketing messages in the outbox that have not left and were never tried, with their marks
+	// among Sends: over a limit, the message takes the place of those of lower priority. Without
+	// Waiting nothing is taken.
+	Priority int
+	Waiting  []Waiting
 }
 
 // Decision is the outcome: skipped with a reason, or pending until SendAt (Reason says what held
@@ -42,6 +48,9 @@ type Decision struct {
 	Skip   bool
 	Reason string
 	SendAt time.Time
+	// Moves are the waiting messages of lower priority whose place the message took: each moves
+	// to the next moment the limits allow it, or is skipped.
+	Moves []Move
 }
 
 // ConsentKey is the consent a shape needs for marketing. A webhook reaches the shop's own systems,
@@ -74,7 +83,17 @@ func Decide(in Input) Decision {
 	if p == nil {
 		p = &dsl.Policies{}
 	}
-	t := in.Now
+	d := schedule(in.Now, in.Channel, in.Category, in.Location, in.Sends, p)
+	if !heldBy(d, ReasonFrequency) || len(in.Waiting) == 0 {
+		return d
+	}
+	return preempt(in, p, d)
+}
+
+// schedule finds when a marketing message may leave under the frequency limits and quiet hours,
+// or that it is skipped.
+func schedule(now time.Time, channel, category string, loc *time.Location, sends []store.SendMark, p *dsl.Policies) Decision {
+	t := now
 	var reasons []string
 	held := func(r string) {
 		for _, x := range reasons {
@@ -89,10 +108,10 @@ func Decide(in Input) Decision {
 	for range 64 {
 		moved := false
 		for _, lim := range p.Frequency {
-			if !applies(lim.Categories, in.Category) || !applies(lim.Channels, in.Channel) {
+			if !applies(lim.Categories, category) || !applies(lim.Channels, channel) {
 				continue
 			}
-			next, over := frequency(lim, in.Sends, in.Channel, t)
+			next, over := frequency(lim, sends, channel, t)
 			if !over {
 				continue
 			}
@@ -102,8 +121,8 @@ func Decide(in Input) Decision {
 			t, moved = next, true
 			held(ReasonFrequency)
 		}
-		if q := p.QuietHours; q != nil && applies(q.Channels, in.Channel) {
-			if end, quiet := quietEnd(q, t, in.Location); quiet {
+		if q := p.QuietHours; q != nil && applies(q.Channels, channel) {
+			if end, quiet := quietEnd(q, t, loc); quiet {
 				t, moved = end, true
 				held(ReasonQuietHours)
 			}

@@ -57,6 +57,14 @@ type Tx interface {
 	// pending ones (not those a dispatcher holds) due after c.After, of the journeys named, and
 	// marketing ones on the channels named. It returns the messages it cancelled.
 	CancelPending(ctx context.Context, c Cancel) ([]*Message, error)
+	// WaitingMessages returns the customer's marketing messages that wait in the outbox and were
+	// never tried: pending, with no attempt, due after the given moment; by SendAt, then id. A
+	// message of higher priority may take their place, so they stay locked until the transaction
+	// ends: no dispatcher leases them meanwhile. A message a dispatcher holds is not among them.
+	WaitingMessages(ctx context.Context, customerID string, after time.Time) ([]*Message, error)
+	// MoveWaiting applies the moves to the customer's messages that WaitingMessages returned in
+	// this transaction. A message that is no longer pending is an error: it may have left.
+	MoveWaiting(ctx context.Context, customerID string, moves []Move) error
 
 	// LockSchedule locks a schedule's state, creating it; nil when another transaction holds it.
 	LockSchedule(ctx context.Context, flowID string) (*Schedule, error)

@@ -55,11 +55,14 @@ func (c Consent) Value() any {
 	return *c.Granted
 }
 
-// SendMark is a message counted by frequency limits: when it leaves, on which channel, of which category.
+// SendMark is a message counted by frequency limits: when it leaves, on which channel, of which
+// category, and the priority of its flow (0 is normal, more goes first), which says without a
+// look at the outbox whether a message about to be held could take its place.
 type SendMark struct {
 	At       time.Time `json:"at"`
 	Channel  string    `json:"ch"`
 	Category string    `json:"cat"`
+	Priority int       `json:"pr,omitempty"`
 }
 
 // Journey statuses: active until it ends as completed, exited or converted.
@@ -133,6 +136,7 @@ type Message struct {
 	Channel        string
 	Shape          message.Shape
 	Category       string
+	Priority       int // its flow's: 0 is normal, more goes first when a frequency limit is full
 	IdempotencyKey string
 	Status         string
 	Reason         string // skip, deferral or failure reason
@@ -191,4 +195,13 @@ type Cancel struct {
 	Channels   []string  // marketing messages on these channels
 	After      time.Time // only messages due to leave after this moment: those due before it left then
 	Reason     string
+}
+
+// Move gives a waiting message a new moment to leave (Status pending) or skips it (Status
+// skipped): a message of higher priority took its place under a frequency limit.
+type Move struct {
+	MessageID string
+	Status    string
+	SendAt    time.Time
+	Reason    string
 }

@@ -77,7 +77,7 @@ func fullCustomer(id string) *store.Customer {
 		TotalSpent:   decimal.RequireFromString("179.70"),
 		FirstOrderAt: t0.Add(-24 * time.Hour),
 		LastOrderAt:  t0,
-		Sends:        []store.SendMark{{At: t0.Add(-time.Hour), Channel: "email", Category: "marketing"}, {At: t0, Channel: "sms", Category: "marketing"}},
+		Sends:        []store.SendMark{{At: t0.Add(-time.Hour), Channel: "email", Category: "marketing"}, {At: t0, Channel: "sms", Category: "marketing", Priority: -1}},
 		Dates:        map[string]time.Time{"birthday": time.Date(2026, 5, 2, 14, 0, 0, 0, time.UTC), "anniversary": time.Date(2026, 10, 12, 15, 0, 0, 0, time.UTC)},
 		DatesVersion: "dv1",
 		NextWakeAt:   t0.Add(72 * time.Hour),

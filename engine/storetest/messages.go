@@ -33,7 +33,7 @@ func testInsertMessages(t *testing.T, st store.Store) {
 	full := newMessage("a", "m-full", store.Pending, t0.Add(time.Hour))
 	full.Channel, full.Shape, full.Category = "crm", message.Webhook, "marketing"
 	full.Reason, full.UnsubscribeURL, full.Attempts, full.ProviderID, full.LastError = "deferred: frequency", "https://u.example/x", 2, "prov-1", "timeout"
-	full.LeaseUntil, full.SentAt = t0.Add(time.Minute), t0.Add(2*time.Minute)
+	full.LeaseUntil, full.SentAt, full.Priority = t0.Add(time.Minute), t0.Add(2*time.Minute), 1
 	full.To.Phone, full.To.PushToken = "+51999888777", "tok"
 	full.Content = message.Content{TemplateName: "thanks", Language: "es", Params: []string{"Laura", "1001"},
 		Payload: map[string]any{"order": map[string]any{"id": "1001", "total": num("59.90"), "big": num("98765432109876543210")}, "ok": true}}

@@ -192,6 +192,7 @@ func TestIndexesUsed(t *testing.T) {
 		{`SELECT customer_id FROM events WHERE type = 'order.placed' AND source = 's' AND data ->> 'order_id' = '1'`, "events_order_placed"},
 		{`SELECT n FROM attempts WHERE message_id = 'm'`, "attempts_message"},
 		{`SELECT journey_id FROM messages WHERE customer_id = ANY('{a,b}'::text[]) AND status = 'pending' AND send_at > now()`, "messages_held"},
+		{`SELECT id FROM messages WHERE customer_id = 'c1' AND status = 'pending' AND send_at > now() AND attempts = 0 AND category = 'marketing' ORDER BY send_at, id FOR UPDATE`, "messages_held"},
 	} {
 		var plan strings.Builder
 		rows, err := conn.Query(ctx, `EXPLAIN `+tc.sql)

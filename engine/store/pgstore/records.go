@@ -1,7 +1,9 @@
 package pgstore
 
 import (
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/afterglowhq/afterglow/engine/store"
@@ -83,6 +85,12 @@ func encodeTrigger(ev event.Event) (string, error) {
 func getStr(m map[string]any, k string) string {
 	s, _ := m[k].(string)
 	return s
+}
+
+func getInt(m map[string]any, k string) int {
+	n, _ := m[k].(json.Number)
+	i, _ := strconv.Atoi(string(n))
+	return i
 }
 
 func getBool(m map[string]any, k string) bool {
@@ -184,6 +192,9 @@ func encodeSends(ss []store.SendMark) (string, error) {
 		w.time("at", s.At)
 		w.str("ch", s.Channel)
 		w.str("cat", s.Category)
+		if s.Priority != 0 {
+			w.val("pr", json.Number(strconv.Itoa(s.Priority)))
+		}
 		var err error
 		if b, err = w.end(); err != nil {
 			return "", err
@@ -211,7 +222,7 @@ func decodeSends(b []byte) ([]store.SendMark, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[i] = store.SendMark{At: at.UTC(), Channel: getStr(m, "ch"), Category: getStr(m, "cat")}
+		out[i] = store.SendMark{At: at.UTC(), Channel: getStr(m, "ch"), Category: getStr(m, "cat"), Priority: getInt(m, "pr")}
 	}
 	return out, nil
 }

@@ -109,7 +109,7 @@ func collectJourneys(rows pgx.Rows, err error) ([]*store.Journey, error) {
 
 const messageCols = `customer_id, id, journey_id, flow_id, flow_version, step_id, channel, shape, category,
 	idempotency_key, status, reason, send_at, created_at, locale, recipient, content, unsubscribe_url,
-	attempts, lease_until, provider_id, sent_at, last_error`
+	attempts, lease_until, provider_id, sent_at, last_error, priority`
 
 func scanMessage(row pgx.Row) (*store.Message, error) {
 	var (
@@ -118,13 +118,14 @@ func scanMessage(row pgx.Row) (*store.Message, error) {
 		to, content     []byte
 		sendAt, created time.Time
 		lease, sent     pgtype.Timestamptz
+		priority        int16
 	)
 	if err := row.Scan(&m.CustomerID, &m.ID, &m.JourneyID, &m.FlowID, &m.FlowVersion, &m.StepID, &m.Channel, &shape, &m.Category,
 		&m.IdempotencyKey, &m.Status, &m.Reason, &sendAt, &created, &m.Locale, &to, &content, &m.UnsubscribeURL,
-		&m.Attempts, &lease, &m.ProviderID, &sent, &m.LastError); err != nil {
+		&m.Attempts, &lease, &m.ProviderID, &sent, &m.LastError, &priority); err != nil {
 		return nil, err
 	}
-	m.Shape = message.Shape(shape)
+	m.Shape, m.Priority = message.Shape(shape), int(priority)
 	m.SendAt, m.CreatedAt, m.LeaseUntil, m.SentAt = sendAt.UTC(), created.UTC(), fromNull(lease), fromNull(sent)
 	var err error
 	if m.To, err = decodeRecipient(to); err != nil {

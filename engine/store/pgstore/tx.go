@@ -496,6 +496,7 @@ func (t *txn) InsertMessages(ctx context.Context, ms []*store.Message) error {
 		row[6], row[7], row[8], row[9], row[10], row[11] = m.Channel, string(m.Shape), m.Category, m.IdempotencyKey, m.Status, m.Reason
 		row[12], row[13], row[14], row[15], row[16], row[17] = m.SendAt, m.CreatedAt, m.Locale, to, content, m.UnsubscribeURL
 		row[18], row[19], row[20], row[21], row[22] = int32(m.Attempts), nullTime(m.LeaseUntil), m.ProviderID, nullTime(m.SentAt), m.LastError
+		row[23] = int16(m.Priority)
 		return nil
 	}
 	if _, err := t.tx.CopyFrom(ctx, pgx.Identifier{"messages"}, messageColumns, src); err != nil {
