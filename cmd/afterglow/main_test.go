@@ -55,6 +55,17 @@ func TestVersion(t *testing.T) {
 	}
 }
 
+// A container build has no .git to read the commit from: the linker is given it instead.
+func TestVersionFromTheLinker(t *testing.T) {
+	defer func(v, c string) { buildVersion, buildCommit = v, c }(buildVersion, buildCommit)
+	buildVersion, buildCommit = "v1.4.0", "0123456789abcdef0123456789abcdef01234567"
+	out, _, code := run(t, "version")
+	// Tests run without VCS information, so the linker's values show.
+	if code != 0 || !strings.HasPrefix(out, "afterglow v1.4.0 commit 0123456789ab go1.") {
+		t.Errorf("afterglow version with a linked version and commit: exit %d, %q", code, out)
+	}
+}
+
 func TestCompletion(t *testing.T) {
 	for _, shell := range []string{"bash", "zsh", "fish"} {
 		out, errs, code := run(t, "completion", shell)

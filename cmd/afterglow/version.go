@@ -23,8 +23,15 @@ func newVersionCmd(c *cli) *cobra.Command {
 	}
 }
 
+// Set by the linker where the toolchain records no version control information, as in a container
+// build from a copy of the sources without .git (see Dockerfile):
+//
+//	go build -ldflags "-X main.buildVersion=v1.4.0 -X main.buildCommit=$(git rev-parse HEAD)" ./cmd/afterglow
+var buildVersion, buildCommit string
+
 // versionLine reads what the Go toolchain recorded at build time: the module version (set when
-// built with `go install module@version`, "(devel)" from a clone) and the VCS commit.
+// built with `go install module@version`, "(devel)" from a clone) and the VCS commit, else what the
+// linker was given.
 func versionLine() string {
 	version, commit, modified := "(devel)", "", false
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -39,6 +46,12 @@ func versionLine() string {
 				modified = s.Value == "true"
 			}
 		}
+	}
+	if version == "(devel)" && buildVersion != "" {
+		version = buildVersion
+	}
+	if commit == "" {
+		commit = buildCommit
 	}
 	line := "afterglow " + version
 	if commit != "" {
