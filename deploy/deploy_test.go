@@ -157,7 +157,7 @@ type container struct {
 	}
 	ReadinessProbe *probe `yaml:"readinessProbe"`
 	LivenessProbe  *probe `yaml:"livenessProbe"`
-	VolumeMounts []struct {
+	VolumeMounts   []struct {
 		Name      string
 		MountPath string `yaml:"mountPath"`
 	} `yaml:"volumeMounts"`
