@@ -25,7 +25,7 @@ type batch struct {
 	messages  []*store.Message
 	jvars     map[string]*journeyVars // journey id -> its variables, built once per batch
 	evVars    map[*event.Event]map[string]any
-	changeErr error // the first change the store refused while the batch ran (a cancel, a move)
+	changeErr error // the first change or read the store refused while the batch ran (a cancel, a move, orders)
 	scratch   exprs.Vars
 	counts    tally // added to the engine's counters only once the transaction commits
 }
@@ -53,6 +53,9 @@ type custState struct {
 	// now is the moment this customer's work happens at. It is the clock's time, except in a
 	// simulation, where each event and each timer runs at its own moment.
 	now time.Time
+	// orders are the customer's orders by id, once the batch read them (nil before); savedOrders
+	// those it changed.
+	orders, savedOrders map[string]*store.Order
 	// held says until when a journey that may have ended has a message held back in the outbox:
 	// such a journey still sees events, for its exit rules and goal. Journeys loaded for that
 	// reason count as held for the whole batch; the store's cancel knows what has left since.
@@ -162,6 +165,11 @@ func (b *batch) save() error {
 	}
 	if len(es) > 0 {
 		if err := b.tx.SaveEntries(b.ctx, es); err != nil {
+			return err
+		}
+	}
+	if os := b.savedOrdersOf(); len(os) > 0 {
+		if err := b.tx.SaveOrders(b.ctx, os); err != nil {
 			return err
 		}
 	}
@@ -275,6 +283,11 @@ func (b *batch) event(st *custState, ev store.StoredEvent, late bool) {
 	consent := consentValues(st.c)
 	if note := applyEvent(st.c, &ev.Event, st.now); note != "" {
 		b.e.log.Warn().Str("customer", st.c.ID).Str("event", ev.ID).Msg(note)
+	}
+	if isOrderEvent(ev.Type) {
+		if note := b.applyOrder(st, &ev.Event); note != "" {
+			b.e.log.Warn().Str("customer", st.c.ID).Str("event", ev.ID).Msg(note)
+		}
 	}
 	st.touch()
 	b.withdrawn(st, consent)

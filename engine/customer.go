@@ -8,7 +8,6 @@ import (
 	"github.com/afterglowhq/afterglow/dsl/exprs"
 	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/event"
-	"github.com/shopspring/decimal"
 )
 
 // reserved are customer fields an event cannot set directly: the id is the subject, and the
@@ -48,26 +47,6 @@ func applyEvent(c *store.Customer, ev *event.Event, now time.Time) string {
 	case event.ConsentUpdated:
 		ch, _ := ev.Data["channel"].(string)
 		setConsent(c, ch, ev.Data["granted"], ev, now)
-	case event.OrderPlaced:
-		c.OrdersCount++
-		if d, err := event.Decimal(ev.Data["total"]); err == nil {
-			c.TotalSpent = c.TotalSpent.Add(d)
-		} else {
-			return "order.placed without a decimal total: total_spent unchanged"
-		}
-		if c.FirstOrderAt.IsZero() || ev.Time.Before(c.FirstOrderAt) {
-			c.FirstOrderAt = ev.Time
-		}
-		if ev.Time.After(c.LastOrderAt) {
-			c.LastOrderAt = ev.Time
-		}
-	case event.OrderRefunded:
-		if d, err := event.Decimal(ev.Data["amount"]); err == nil {
-			// A refund of an order placed before the shop used Afterglow must not make spending negative.
-			c.TotalSpent = decimal.Max(c.TotalSpent.Sub(d), decimal.Zero)
-		} else {
-			return "order.refunded without a decimal amount: total_spent unchanged"
-		}
 	}
 	return ""
 }

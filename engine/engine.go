@@ -138,11 +138,14 @@ func (e *Engine) Ingest(ctx context.Context, evs []event.Event) (IngestResult, e
 			return err
 		}
 		var todo []store.StoredEvent
-		ids := map[string]bool{}
+		ids, buyers := map[string]bool{}, map[string]bool{}
 		for i, ev := range stored {
 			if fresh[i] {
 				todo = append(todo, ev)
 				ids[ev.Subject] = true
+				if isOrderEvent(ev.Type) {
+					buyers[ev.Subject] = true
+				}
 			}
 		}
 		res.Stored = len(todo)
@@ -162,6 +165,9 @@ func (e *Engine) Ingest(ctx context.Context, evs []event.Event) (IngestResult, e
 			}
 		}
 		if err := b.load(cs, openAt); err != nil {
+			return err
+		}
+		if err := b.loadOrders(sortedKeys(buyers)); err != nil {
 			return err
 		}
 		// Work that came due before an event happens first: a wait_for that timed out must not see

@@ -47,10 +47,16 @@ type Tx interface {
 	OpenJourneys(ctx context.Context, customerIDs []string, now time.Time) ([]*Journey, error)
 	// Entries returns the customers' entry records for the given flows.
 	Entries(ctx context.Context, customerIDs, flowIDs []string) ([]*Entry, error)
+	// Orders returns the customers' orders, by customer and order id: one read for a batch of
+	// customers, whatever the number of their orders.
+	Orders(ctx context.Context, customerIDs []string) ([]*Order, error)
 
 	SaveCustomers(ctx context.Context, cs []*Customer) error
 	SaveJourneys(ctx context.Context, js []*Journey) error
 	SaveEntries(ctx context.Context, es []*Entry) error
+	// SaveOrders writes orders of customers the transaction locked, creating those that are new
+	// and replacing those that exist (by customer and order id).
+	SaveOrders(ctx context.Context, os []*Order) error
 	// InsertMessages writes new messages; one whose id exists is left as it is.
 	InsertMessages(ctx context.Context, ms []*Message) error
 	// CancelPending marks as skipped, with the reason, a customer's messages that have not left:
@@ -86,6 +92,8 @@ type Tx interface {
 // Reader answers questions outside the engine's transactions: reports, tests, metrics.
 type Reader interface {
 	Customer(ctx context.Context, id string) (*Customer, error)
+	// CustomerOrders returns a customer's orders by order id (none for an unknown customer).
+	CustomerOrders(ctx context.Context, customerID string) ([]*Order, error)
 	Journeys(ctx context.Context, f JourneyFilter) ([]*Journey, error)
 	Messages(ctx context.Context, f MessageFilter) ([]*Message, error)
 	Attempts(ctx context.Context, messageID string) ([]Attempt, error)

@@ -34,7 +34,8 @@ type Store struct {
 	attempts   map[string][]store.Attempt
 	schedules  map[string]*store.Schedule
 	versions   map[string]*store.FlowVersion
-	orders     map[[2]string]orderRef // (source, order id) of order.placed events -> their customer
+	orders     map[[2]string]orderRef             // (source, order id) of order.placed events -> their customer
+	ledger     map[string]map[string]*store.Order // by customer, then order id
 
 	ratesMu sync.Mutex           // apart from mu: a reservation need not wait for a transaction
 	rates   map[string]time.Time // the next sending moment of each rate-limited channel
@@ -61,6 +62,7 @@ func New() *Store {
 		journeys: map[string]*store.Journey{}, byCustomer: map[string][]string{}, entries: map[string]map[[2]string]*store.Entry{},
 		messages: map[string]*store.Message{}, attempts: map[string][]store.Attempt{},
 		schedules: map[string]*store.Schedule{}, versions: map[string]*store.FlowVersion{}, orders: map[[2]string]orderRef{},
+		ledger: map[string]map[string]*store.Order{},
 		wakeOf: map[string]time.Time{},
 	}
 }
