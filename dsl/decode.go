@@ -139,7 +139,11 @@ func (d *decoder) expr(n *yaml.Node, scope exprs.Scope, want exprs.Kind) *exprs.
 	}
 	p, problems := exprs.Compile(n.Value, scope, want)
 	for _, pr := range problems[:min(len(problems), maxProblems)] {
-		d.l.Errorf(d.valuePos(n, pr.Offset), pr.Code, "%s", pr.Message)
+		if pr.Warning {
+			d.l.Warnf(d.valuePos(n, pr.Offset), pr.Code, "%s", pr.Message)
+		} else {
+			d.l.Errorf(d.valuePos(n, pr.Offset), pr.Code, "%s", pr.Message)
+		}
 	}
 	return p
 }

@@ -5,8 +5,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/afterglowhq/afterglow/dsl/exprs"
 	"github.com/afterglowhq/afterglow/dsl/wsfile"
 	"github.com/afterglowhq/afterglow/event/catalog"
 	"github.com/afterglowhq/afterglow/schemas"
@@ -47,6 +49,34 @@ func loadEvents(dirs []string, wsDir string, rel func(string) string, l *diag.Li
 }
 
 type eventFile struct{ path, dir string }
+
+// EventTypes are the expression types of the catalog's events, by event type: `event`, `trigger`
+// and `steps.ID.event` are typed by the type of the event they stand for, their data by its
+// schemas. A near miss of a field a schema lists is an error; another field, which the data may
+// carry, is read unchecked, with a warning that says where to declare it.
+func EventTypes(c *catalog.Catalog) map[string]*exprs.Type {
+	if c == catalog.Canonical() {
+		return canonicalTypes()
+	}
+	return eventTypes(c)
+}
+
+var canonicalTypes = sync.OnceValue(func() map[string]*exprs.Type { return eventTypes(catalog.Canonical()) })
+
+func eventTypes(c *catalog.Catalog) map[string]*exprs.Type {
+	out := map[string]*exprs.Type{}
+	for _, name := range c.Types() {
+		t := c.Lookup(name)
+		advice := "declare it in " + t.File + " to check it"
+		if t.Canonical && !t.Extended {
+			advice = "to check it, add it to " + name + schemas.EventSuffix + " in an events folder of the workspace (docs/events.md)"
+		} else if t.Extended {
+			advice = "add it to " + t.File + " to check it"
+		}
+		out[name] = exprs.EventOf(exprs.DataType(t.Docs, &exprs.Loose{Of: name, TypoError: true, Undeclared: advice}))
+	}
+	return out
+}
 
 // walkEventSchemas lists the *.schema.json files under dirs, each with the folder it was found
 // in, skipping folders whose name starts with a dot; other files (sample events, notes) are not

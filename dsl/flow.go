@@ -19,15 +19,25 @@ import (
 // Context is what a flow is checked against. A flow outside any workspace has no settings and
 // no templates: the checks that need them are skipped.
 type Context struct {
-	Settings  *Settings
-	Templates map[string]*Template
-	Customer  *exprs.Type
-	Events    *catalog.Catalog // the event types; nil means the canonical ones
+	Settings   *Settings
+	Templates  map[string]*Template
+	Customer   *exprs.Type
+	Events     *catalog.Catalog       // the event types; nil means the canonical ones
+	EventTypes map[string]*exprs.Type // their expression types (EventTypes of Events)
 }
 
 // Context is what the workspace's flows are checked against.
 func (w *Workspace) Context() *Context {
-	return &Context{Settings: w.Settings, Templates: w.Templates, Customer: w.Customer, Events: w.Events}
+	return &Context{Settings: w.Settings, Templates: w.Templates, Customer: w.Customer, Events: w.Events, EventTypes: w.EventTypes}
+}
+
+// eventType is the type of an event of type typ in expressions: typed data when the catalog has
+// a schema of the type, any data otherwise.
+func (c *Context) eventType(typ string) *exprs.Type {
+	if t := c.EventTypes[typ]; t != nil {
+		return t
+	}
+	return exprs.EventType
 }
 
 // Version is a flow's version: the hash of its file's content.
@@ -59,7 +69,10 @@ func ParseFlow(file string, src []byte, ctx *Context, l *diag.List) *Flow {
 	if ctx.Events == nil {
 		ctx.Events = catalog.Canonical()
 	}
-	fd := &flowDecoder{decoder: decoder{file: file, src: src, l: l}, ctx: ctx, ids: map[string]*yaml.Node{},
+	if ctx.EventTypes == nil {
+		ctx.EventTypes = EventTypes(ctx.Events)
+	}
+	fd := &flowDecoder{decoder: decoder{file: file, src: src, l: l}, ctx: ctx, trig: exprs.EventType, ids: map[string]*yaml.Node{},
 		places: map[string]place{}, paths: map[*yaml.Node][]arm{}}
 	return fd.flow(root)
 }
@@ -68,6 +81,7 @@ type flowDecoder struct {
 	decoder
 	ctx    *Context
 	f      *Flow
+	trig   *exprs.Type // the type of the trigger's event
 	ids    map[string]*yaml.Node
 	places map[string]place     // every step id, where it is written
 	paths  map[*yaml.Node][]arm // the branches holding each step node
@@ -109,11 +123,15 @@ func (fd *flowDecoder) flow(root *yaml.Node) *Flow {
 		for _, it := range yamlnode.Items(ex) {
 			r := &ExitRule{}
 			r.Event, _ = fd.str(it, "event")
+			var ev *exprs.Type
 			if _, en := yamlnode.Get(it, "event"); en != nil {
 				fd.eventType(en, fd.ctx.Events.Types())
 			}
+			if r.Event != "" {
+				ev = fd.ctx.eventType(r.Event)
+			}
 			if _, w := yamlnode.Get(it, "when"); w != nil {
-				r.When = fd.expr(w, exitScope(fd.ctx.Customer, r.Event != ""), exprs.Bool)
+				r.When = fd.expr(w, exitScope(fd.ctx.Customer, fd.trig, ev), exprs.Bool)
 			}
 			if r.Event != "" || r.When != nil {
 				f.Exits = append(f.Exits, r)
@@ -126,7 +144,7 @@ func (fd *flowDecoder) flow(root *yaml.Node) *Flow {
 		goal.Event, en = fd.str(g, "event")
 		fd.eventType(en, fd.ctx.Events.Types())
 		if _, w := yamlnode.Get(g, "when"); w != nil {
-			goal.When = fd.expr(w, goalScope(fd.ctx.Customer), exprs.Bool)
+			goal.When = fd.expr(w, goalScope(fd.ctx.Customer, fd.trig, fd.ctx.eventType(goal.Event)), exprs.Bool)
 		}
 		if _, w := yamlnode.Get(g, "within"); w != nil {
 			goal.Within, _ = fd.duration(w)
@@ -164,8 +182,9 @@ func (fd *flowDecoder) trigger(t *yaml.Node) {
 	if k, en := yamlnode.Get(t, "event"); k != nil {
 		tr.Kind = TriggerEvent
 		tr.Event = fd.eventType(en, fd.ctx.Events.Types())
+		fd.trig = fd.ctx.eventType(tr.Event)
 		if _, w := yamlnode.Get(t, "when"); w != nil {
-			tr.When = fd.expr(w, triggerScope(cust), exprs.Bool)
+			tr.When = fd.expr(w, triggerScope(cust, fd.trig), exprs.Bool)
 		}
 		return
 	}
@@ -220,7 +239,7 @@ func (fd *flowDecoder) entry(e *yaml.Node) {
 	en := &fd.f.Entry
 	en.Repeat = RepeatAlways
 	if _, k := yamlnode.Get(e, "key"); k != nil {
-		en.Key = fd.expr(k, entryScope(fd.ctx.Customer), exprs.Any)
+		en.Key = fd.expr(k, entryScope(fd.ctx.Customer, fd.trig), exprs.Any)
 	}
 	r, rn := fd.str(e, "repeat")
 	switch r {

@@ -152,6 +152,8 @@ type Step struct {
 	Update    *Update
 	Emit      *Emit
 	Exit      string // the reason
+
+	outputs *exprs.Type // what it leaves in steps.ID, when its kind's outputs are not enough (a wait_for's typed event)
 }
 
 // Send hands a message to the outbox.

@@ -7,8 +7,11 @@ import (
 // The scopes say which names an expression may use where it is written, and why a
 // name of the language is missing there, so that the error teaches the rule.
 
-func triggerScope(customer *exprs.Type) exprs.Scope {
-	return exprs.NewScope(map[string]*exprs.Type{"event": exprs.EventType, "customer": customer, "now": exprs.TimeT},
+// Each scope is given the types of the events its names stand for: the trigger's event (trigger),
+// and the event being looked at (event), typed by the event catalog.
+
+func triggerScope(customer, ev *exprs.Type) exprs.Scope {
+	return exprs.NewScope(map[string]*exprs.Type{"event": ev, "customer": customer, "now": exprs.TimeT},
 		func(n string) string {
 			switch n {
 			case "trigger":
@@ -22,8 +25,8 @@ func triggerScope(customer *exprs.Type) exprs.Scope {
 		})
 }
 
-func entryScope(customer *exprs.Type) exprs.Scope {
-	return exprs.NewScope(map[string]*exprs.Type{"event": exprs.EventType, "trigger": exprs.EventType, "customer": customer, "now": exprs.TimeT},
+func entryScope(customer, trigger *exprs.Type) exprs.Scope {
+	return exprs.NewScope(map[string]*exprs.Type{"event": trigger, "trigger": trigger, "customer": customer, "now": exprs.TimeT},
 		func(n string) string {
 			switch n {
 			case "steps":
@@ -49,10 +52,11 @@ func customerOnlyScope(customer *exprs.Type, what string) exprs.Scope {
 		})
 }
 
-func exitScope(customer *exprs.Type, withEvent bool) exprs.Scope {
-	names := map[string]*exprs.Type{"trigger": exprs.EventType, "customer": customer, "journey": exprs.JourneyType, "now": exprs.TimeT}
-	if withEvent {
-		names["event"] = exprs.EventType
+// exitScope is for an exit rule; ev is the type of the event it names, nil when it names none.
+func exitScope(customer, trigger, ev *exprs.Type) exprs.Scope {
+	names := map[string]*exprs.Type{"trigger": trigger, "customer": customer, "journey": exprs.JourneyType, "now": exprs.TimeT}
+	if ev != nil {
+		names["event"] = ev
 	}
 	return exprs.NewScope(names, func(n string) string {
 		switch n {
@@ -65,8 +69,8 @@ func exitScope(customer *exprs.Type, withEvent bool) exprs.Scope {
 	})
 }
 
-func goalScope(customer *exprs.Type) exprs.Scope {
-	return exprs.NewScope(map[string]*exprs.Type{"event": exprs.EventType, "trigger": exprs.EventType, "customer": customer, "journey": exprs.JourneyType, "now": exprs.TimeT},
+func goalScope(customer, trigger, ev *exprs.Type) exprs.Scope {
+	return exprs.NewScope(map[string]*exprs.Type{"event": ev, "trigger": trigger, "customer": customer, "journey": exprs.JourneyType, "now": exprs.TimeT},
 		func(n string) string {
 			if n == "steps" {
 				return "`steps` is not defined in the goal: it may be reached before any step has run"
@@ -77,14 +81,14 @@ func goalScope(customer *exprs.Type) exprs.Scope {
 
 // stepScope is for a step's expressions; avail are the steps that have certainly run before it,
 // and why explains, for a step of the flow that is not among them, why not. In a wait_for's
-// condition, `event` is the candidate event.
-func stepScope(customer *exprs.Type, avail map[string]*exprs.Type, why func(string) string, withEvent bool) exprs.Scope {
+// condition, `event` is the candidate event, of type ev; elsewhere ev is nil.
+func stepScope(customer *exprs.Type, avail map[string]*exprs.Type, why func(string) string, trigger, ev *exprs.Type) exprs.Scope {
 	steps := exprs.MapOf(avail)
 	steps.Why = why
-	names := map[string]*exprs.Type{"trigger": exprs.EventType, "customer": customer, "journey": exprs.JourneyType,
+	names := map[string]*exprs.Type{"trigger": trigger, "customer": customer, "journey": exprs.JourneyType,
 		"now": exprs.TimeT, "steps": steps}
-	if withEvent {
-		names["event"] = exprs.EventType
+	if ev != nil {
+		names["event"] = ev
 	}
 	return exprs.NewScope(names, func(n string) string {
 		if n == "event" {

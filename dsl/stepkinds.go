@@ -59,8 +59,10 @@ type branch struct {
 	steps *yaml.Node
 }
 
-func (fd *flowDecoder) scope(at stepSite, withEvent bool) exprs.Scope {
-	return stepScope(fd.ctx.Customer, at.avail, at.why, withEvent)
+// scope is the scope of a step's expressions; ev is the type of the event a wait_for's condition
+// looks at, nil for other steps.
+func (fd *flowDecoder) scope(at stepSite, ev *exprs.Type) exprs.Scope {
+	return stepScope(fd.ctx.Customer, at.avail, at.why, fd.trig, ev)
 }
 
 var splitOutputs = exprs.MapOf(map[string]*exprs.Type{"variant": exprs.StringT})
@@ -73,7 +75,7 @@ func init() {
 		KindSend: {
 			Summary: "hand a message to the outbox; the journey goes on without waiting for delivery",
 			decode: func(fd *flowDecoder, s *Step, _, body *yaml.Node, at stepSite) {
-				s.Send = fd.send(body, fd.scope(at, false))
+				s.Send = fd.send(body, fd.scope(at, nil))
 			},
 		},
 		KindWait: {
@@ -85,20 +87,22 @@ func init() {
 		KindWaitUntil: {
 			Summary: "pause until a moment, moved to an allowed local time of day and weekday",
 			decode: func(fd *flowDecoder, s *Step, _, body *yaml.Node, at stepSite) {
-				s.WaitUntil = fd.waitUntil(body, fd.scope(at, false))
+				s.WaitUntil = fd.waitUntil(body, fd.scope(at, nil))
 			},
 		},
 		KindWaitFor: {
 			Summary: "pause until the customer's event that matches, or the timeout",
 			decode: func(fd *flowDecoder, s *Step, _, body *yaml.Node, at stepSite) {
-				s.WaitFor = fd.waitFor(body, fd.scope(at, true))
+				s.WaitFor = fd.waitFor(body, at)
+				ev := fd.ctx.eventType(s.WaitFor.Event)
+				s.outputs = exprs.MapOf(map[string]*exprs.Type{"event": ev, "timed_out": exprs.BoolT})
 			},
 			outputs: exprs.MapOf(map[string]*exprs.Type{"event": exprs.EventType, "timed_out": exprs.BoolT}),
 		},
 		KindIf: {
 			Summary: "branch on a condition: then, else",
 			decode: func(fd *flowDecoder, s *Step, n, body *yaml.Node, at stepSite) {
-				s.If = fd.expr(body, fd.scope(at, false), exprs.Bool)
+				s.If = fd.expr(body, fd.scope(at, nil), exprs.Bool)
 				_, then := yamlnode.Get(n, "then")
 				_, els := yamlnode.Get(n, "else")
 				s.Then = fd.steps(then, at.avail, s)
@@ -136,19 +140,13 @@ func init() {
 		KindUpdate: {
 			Summary: "change customer attributes (set, add); later steps see the change",
 			decode: func(fd *flowDecoder, s *Step, _, body *yaml.Node, at stepSite) {
-				s.Update = fd.update(body, fd.scope(at, false))
+				s.Update = fd.update(body, fd.scope(at, nil))
 			},
 		},
 		KindEmit: {
 			Summary: "emit an event for the same customer",
 			decode: func(fd *flowDecoder, s *Step, _, body *yaml.Node, at stepSite) {
-				s.Emit = &Emit{}
-				var en *yaml.Node
-				s.Emit.Event, en = fd.str(body, "event")
-				fd.eventType(en, fd.ctx.Events.Types())
-				if _, dn := yamlnode.Get(body, "data"); dn != nil {
-					s.Emit.Data = fd.namedExprs(dn, fd.scope(at, false))
-				}
+				s.Emit = fd.emit(body, fd.scope(at, nil))
 			},
 		},
 		KindExit: {

@@ -35,7 +35,9 @@ func (fd *flowDecoder) steps(list *yaml.Node, avail map[string]*exprs.Type, pare
 			continue
 		}
 		out = append(out, s)
-		if out := StepOutputs(s.Kind); out != nil {
+		if s.outputs != nil {
+			avail[s.ID] = s.outputs
+		} else if out := StepOutputs(s.Kind); out != nil {
 			avail[s.ID] = out
 		}
 		if s.Kind == KindExit {
@@ -184,12 +186,14 @@ func (fd *flowDecoder) send(n *yaml.Node, scope exprs.Scope) *Send {
 		k, _ := yamlnode.Get(n, "content")
 		snd.Content = content.Parse(fd.file, fd.src, shape, dl, locs, k, fd.l)
 		checkCustomerRefs(snd.Content, fd.ctx.Customer, fd.l)
+		checkEventRefs(snd.Content, scope, "", fd.l)
 	}
 	if _, dn := yamlnode.Get(n, "data"); dn != nil {
 		snd.Data = fd.namedExprs(dn, scope)
 	}
 	if snd.Template != "" && fd.ctx.Templates != nil {
 		if t := fd.ctx.Templates[snd.Template]; t != nil {
+			checkEventRefs(t.Content, scope, fmt.Sprintf(" (template %s, sent by flow %s at line %d)", t.Name, fd.f.ID, n.Line), fd.l)
 			have := map[string]bool{}
 			for _, d := range snd.Data {
 				have[d.Name] = true
@@ -255,13 +259,13 @@ func (fd *flowDecoder) waitUntil(n *yaml.Node, scope exprs.Scope) *WaitUntil {
 	return w
 }
 
-func (fd *flowDecoder) waitFor(n *yaml.Node, scope exprs.Scope) *WaitFor {
+func (fd *flowDecoder) waitFor(n *yaml.Node, at stepSite) *WaitFor {
 	w := &WaitFor{}
 	var en *yaml.Node
 	w.Event, en = fd.str(n, "event")
 	fd.eventType(en, fd.ctx.Events.Types())
 	if _, c := yamlnode.Get(n, "when"); c != nil {
-		w.When = fd.expr(c, scope, exprs.Bool)
+		w.When = fd.expr(c, fd.scope(at, fd.ctx.eventType(w.Event)), exprs.Bool)
 	}
 	if _, t := yamlnode.Get(n, "timeout"); t != nil {
 		w.Timeout, _ = fd.duration(t)
@@ -270,6 +274,54 @@ func (fd *flowDecoder) waitFor(n *yaml.Node, scope exprs.Scope) *WaitFor {
 		w.ExitOnTimeout = true
 	}
 	return w
+}
+
+// emit reads an emit step. The event it makes enters no source, so its data is checked here
+// against the event catalog, as ingest checks what a shop sends: each field is one the type
+// declares (a near miss is an error, another field a warning when the type lists its fields), its
+// expression gives what the field holds, and the fields the type requires are all set.
+func (fd *flowDecoder) emit(body *yaml.Node, scope exprs.Scope) *Emit {
+	e := &Emit{}
+	var en *yaml.Node
+	e.Event, en = fd.str(body, "event")
+	fd.eventType(en, fd.ctx.Events.Types())
+	data := fd.ctx.eventType(e.Event).Fields["data"]
+	k, dn := yamlnode.Get(body, "data")
+	set := map[string]bool{}
+	for _, p := range yamlnode.Pairs(dn) {
+		name := p.Key.Value
+		set[name] = true
+		want := exprs.Any
+		if ft := data.Fields[name]; ft != nil {
+			want = ft.Kind
+		} else if _, prob, bad := exprs.PathProblem(data, "data", []string{name}); bad {
+			if prob.Warning {
+				fd.warnf(p.Key, "emit-data", "%s", prob.Message)
+			} else {
+				fd.errorf(p.Key, "emit-data", "%s", prob.Message)
+			}
+		}
+		if want == exprs.Map || want == exprs.List {
+			want = exprs.Any // built by expressions as maps and lists of any value
+		}
+		e.Data = append(e.Data, NamedExpr{Name: name, Expr: fd.expr(p.Value, scope, want)})
+	}
+	if t := fd.ctx.Events.Lookup(e.Event); t != nil {
+		at := k
+		if at == nil {
+			at = en
+		}
+		var missing []string
+		for _, f := range t.Fields() {
+			if f.Required && !strings.ContainsAny(f.Path, ".[") && !set[f.Path] {
+				missing = append(missing, f.Path)
+			}
+		}
+		if len(missing) > 0 {
+			fd.errorf(at, "emit-data", "%s needs %s in its data: the engine would store an event its catalog refuses", e.Event, strings.Join(missing, ", "))
+		}
+	}
+	return e
 }
 
 func (fd *flowDecoder) split(n *yaml.Node, avail map[string]*exprs.Type, parent *Step) *Split {

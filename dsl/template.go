@@ -3,6 +3,7 @@ package dsl
 import (
 	"regexp"
 	"sort"
+	"strings"
 
 	"github.com/afterglowhq/afterglow/dsl/content"
 	"github.com/afterglowhq/afterglow/dsl/diag"
@@ -109,4 +110,71 @@ func checkCustomerRefs(c *content.Content, cust *exprs.Type, l *diag.List) {
 			l.Warnf(r.Pos(), "template-field", "customer has no field %q (did you mean %q?); unless the shop sets it, it renders empty", r.Name, near)
 		}
 	}
+}
+
+// checkEventRefs checks the event data content reads (trigger.data.total) against the types of
+// the events where it is sent: scope is the send step's, whose trigger and steps are typed by the
+// flow's events. A template is shared by flows, so each flow checks it, and via names the
+// template and the flow for messages ("" for content inline in the flow).
+func checkEventRefs(c *content.Content, scope exprs.Scope, via string, l *diag.List) {
+	if c == nil {
+		return
+	}
+	reported := 0
+	for _, r := range c.EventRefs {
+		if reported >= content.MaxReports {
+			return
+		}
+		root, segs, offs := splitRef(r.Name)
+		t := scope.Names[root]
+		if t == nil {
+			continue
+		}
+		i, p, bad := exprs.PathProblem(t, root, segs)
+		if !bad {
+			continue
+		}
+		reported++
+		code := "template-field"
+		if p.Code == "expr-step" {
+			code = "template-step"
+		}
+		if p.Warning {
+			l.Warnf(r.PosAt(offs[i]), code, "%s%s", p.Message, via)
+		} else {
+			l.Errorf(r.PosAt(offs[i]), code, "%s%s", p.Message, via)
+		}
+	}
+}
+
+// splitRef splits a path as templates write it (steps.delivered.event.data.items[0].sku) into its
+// root, its segments ("[]" for an index) and the rune offset of each segment.
+func splitRef(path string) (root string, segs []string, offs []int) {
+	root, rest, _ := strings.Cut(path, ".")
+	at := len(root) + 1
+	for rest != "" {
+		name := rest
+		if i := strings.IndexAny(rest, ".["); i >= 0 {
+			name = rest[:i]
+		}
+		if name != "" {
+			segs, offs = append(segs, name), append(offs, at)
+		}
+		at += len(name)
+		rest = rest[len(name):]
+		switch {
+		case strings.HasPrefix(rest, "["):
+			end := strings.IndexByte(rest, ']')
+			if end < 0 {
+				return root, segs, offs
+			}
+			segs, offs = append(segs, "[]"), append(offs, at)
+			at += end + 1
+			rest = rest[end+1:]
+		case strings.HasPrefix(rest, "."):
+			at++
+			rest = rest[1:]
+		}
+	}
+	return root, segs, offs
 }

@@ -30,7 +30,9 @@ type Workspace struct {
 	Declared  map[string]*exprs.Type // the shop's declared customer attributes, or nil
 	Customer  *exprs.Type
 	Events    *catalog.Catalog // the canonical event types and the workspace's own
-	Files     []string         // every file read, for the callers that report per file
+	// EventTypes are the expression types of the catalog's events, by event type.
+	EventTypes map[string]*exprs.Type
+	Files      []string // every file read, for the callers that report per file
 }
 
 // FlowByID returns the flow with that id, or nil.
@@ -186,6 +188,7 @@ func LoadWorkspace(settingsFile string, rel func(string) string, l *diag.List) *
 	}
 	w.Customer = exprs.CustomerType(w.Declared)
 	w.Events, w.Files = loadEvents(s.EventDirs, s.Dir, rel, l, w.Files)
+	w.EventTypes = EventTypes(w.Events)
 
 	flowFiles, tplFiles, refused := w.collect(rel, l)
 	for _, f := range append(append(append([]file{}, flowFiles...), tplFiles...), refused...) {

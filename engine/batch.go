@@ -404,12 +404,12 @@ func (b *batch) vars(st *custState, j *store.Journey, ev *event.Event) exprs.Var
 			if b.jvars == nil {
 				b.jvars = map[string]*journeyVars{}
 			}
-			jv = &journeyVars{trigger: eventVars(&j.Trigger),
+			jv = &journeyVars{trigger: b.fs.eventVars(&j.Trigger),
 				journey: map[string]any{"id": j.ID, "flow": j.FlowID, "entered_at": j.EnteredAt}, outputs: -1}
 			b.jvars[j.ID] = jv
 		}
 		if jv.outputs != len(j.Outputs) {
-			jv.steps, jv.outputs = stepsVars(j.Outputs), len(j.Outputs)
+			jv.steps, jv.outputs = b.fs.stepsVars(j.Outputs), len(j.Outputs)
 		}
 		v["trigger"], v["journey"], v["steps"] = jv.trigger, jv.journey, jv.steps
 	}
@@ -419,7 +419,7 @@ func (b *batch) vars(st *custState, j *store.Journey, ev *event.Event) exprs.Var
 			if b.evVars == nil {
 				b.evVars = map[*event.Event]map[string]any{}
 			}
-			ev2 = eventVars(ev)
+			ev2 = b.fs.eventVars(ev)
 			b.evVars[ev] = ev2
 		}
 		v["event"] = ev2
@@ -427,12 +427,12 @@ func (b *batch) vars(st *custState, j *store.Journey, ev *event.Event) exprs.Var
 	return v
 }
 
-func stepsVars(out map[string]store.StepOutput) map[string]any {
+func (fs *FlowSet) stepsVars(out map[string]store.StepOutput) map[string]any {
 	m := make(map[string]any, len(out))
 	for id, o := range out {
 		e := map[string]any{"timed_out": o.TimedOut, "variant": o.Variant}
 		if o.Event != nil {
-			e["event"] = eventVars(o.Event)
+			e["event"] = fs.eventVars(o.Event)
 		} else {
 			e["event"] = nil
 		}

@@ -137,12 +137,19 @@ func setTime(m map[string]any, k string, t time.Time) {
 	m[k] = t
 }
 
-// eventVars is `event` and `trigger`: the envelope with data made comparable.
-func eventVars(ev *event.Event) map[string]any {
+// eventVars is `event` and `trigger`: the envelope with data made comparable, each field as the
+// event catalog types it (money sent as "59.90" is the number 59.9, an id sent as 1001 the text
+// "1001"), so that conditions compare what validate checked them against.
+func (fs *FlowSet) eventVars(ev *event.Event) map[string]any {
 	if ev == nil {
 		return nil
 	}
-	data, _ := exprs.Plain(ev.Data).(map[string]any)
+	var data map[string]any
+	if t := fs.eventTypes[ev.Type]; t != nil {
+		data, _ = exprs.Convert(ev.Data, t.Fields["data"]).(map[string]any)
+	} else {
+		data, _ = exprs.Plain(ev.Data).(map[string]any)
+	}
 	if data == nil {
 		data = map[string]any{}
 	}

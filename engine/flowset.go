@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/afterglowhq/afterglow/dsl"
+	"github.com/afterglowhq/afterglow/dsl/exprs"
 	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/event/catalog"
 	"time"
@@ -27,7 +28,8 @@ type FlowSet struct {
 	datesVersion string
 	historyFlows []string // flows whose entry rule needs past entries
 	maxWindow    time.Duration
-	events       *catalog.Catalog // what each event type's data must fit
+	events       *catalog.Catalog       // what each event type's data must fit
+	eventTypes   map[string]*exprs.Type // their expression types, by event type
 }
 
 // NewFlowSet indexes a workspace's flows. Only flows without errors are in a workspace.
@@ -36,6 +38,10 @@ func NewFlowSet(ws *dsl.Workspace) *FlowSet {
 		events: ws.Events}
 	if fs.events == nil {
 		fs.events = catalog.Canonical()
+	}
+	fs.eventTypes = ws.EventTypes
+	if fs.eventTypes == nil {
+		fs.eventTypes = dsl.EventTypes(fs.events)
 	}
 	var dateIDs []string
 	for _, f := range ws.Flows {

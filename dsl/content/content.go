@@ -23,9 +23,13 @@ type Content struct {
 	DefaultLocale string
 	Locales       map[string]*Variant
 	CustomerRefs  []FieldRef // customer.NAME used in the fields, for a check against the customer schema
+	// EventRefs are the uses of an event's data (trigger.data.PATH, steps.ID.event.data.PATH), for
+	// a check against the event catalog by each flow that sends the content.
+	EventRefs []FieldRef
 }
 
-// FieldRef is a use of customer.NAME in a template.
+// FieldRef is a use of customer.NAME (Name is NAME) or of an event's data (Name is the whole path
+// as written, trigger.data.items[0].name) in a template.
 type FieldRef struct {
 	Name   string
 	at     *yaml.Node
@@ -36,6 +40,9 @@ type FieldRef struct {
 // Pos is where the use is written. It is worked out on demand: most uses are fine and never
 // reported.
 func (r FieldRef) Pos() diag.Pos { return r.f.pos(r.at, r.offset) }
+
+// PosAt is where the use's rune k is written.
+func (r FieldRef) PosAt(k int) diag.Pos { return r.f.pos(r.at, r.offset+k) }
 
 // Variant is the content in one locale. Text fields are Liquid templates; a webhook body is a
 // JSON object whose string leaves are templates.
@@ -260,6 +267,7 @@ var (
 	tagSpan     = regexp.MustCompile(`(?s)\{\{.*?\}\}|\{%.*?%\}`)
 	filterUse   = regexp.MustCompile(`\|\s*([A-Za-z_][A-Za-z0-9_]*)`)
 	customerUse = regexp.MustCompile(`(?:^|[^.\w])customer\.([A-Za-z_][A-Za-z0-9_]*)`)
+	eventUse    = regexp.MustCompile(`(?:^|[^.\w])((?:trigger|steps\.[a-z][a-z0-9_-]*\.event)\.data(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])+)`)
 	quotedText  = regexp.MustCompile(`"[^"]*"|'[^']*'`)
 )
 
@@ -286,6 +294,10 @@ func Filters(src string) []Var { return inTags(src, filterUse) }
 // CustomerFields returns the customer attributes a template reads (customer.NAME), each where it
 // is written.
 func CustomerFields(src string) []Var { return inTags(src, customerUse) }
+
+// EventFields returns the paths into an event's data a template reads (trigger.data.total,
+// steps.delivered.event.data.order_id), each where it is written.
+func EventFields(src string) []Var { return inTags(src, eventUse) }
 
 // KnownFilter reports whether templates may use the named filter.
 func KnownFilter(name string) bool { return tmpl.HasFilter(name) }

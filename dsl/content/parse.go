@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/afterglowhq/afterglow/dsl/diag"
@@ -22,7 +23,7 @@ var LocaleRe = regexp.MustCompile(`^[a-z]{2,3}(-([A-Z]{2}|[0-9]{3}))?$`)
 // nil when nothing usable.
 func Parse(file string, src []byte, shape message.Shape, defaultLocale, locales *yaml.Node, where *yaml.Node, l *diag.List) *Content {
 	c := &Content{Shape: shape, Locales: map[string]*Variant{}}
-	f := &fieldParser{file: file, src: src, l: l, refs: &c.CustomerRefs}
+	f := &fieldParser{file: file, src: src, l: l, refs: &c.CustomerRefs, eventRefs: &c.EventRefs}
 	pos := func(n *yaml.Node) diag.Pos {
 		if n == nil {
 			n = where
@@ -61,17 +62,19 @@ func Parse(file string, src []byte, shape message.Shape, defaultLocale, locales 
 
 // fieldParser parses the Liquid fields of one file, locating problems inside them.
 type fieldParser struct {
-	file  string
-	src   []byte
-	l     *diag.List
-	refs  *[]FieldRef
-	lines yamlnode.Lines // src split, once a position inside a value is needed
+	file      string
+	src       []byte
+	l         *diag.List
+	refs      *[]FieldRef
+	eventRefs *[]FieldRef
+	// lines is src split, once a position inside a value is needed. A template's uses are located
+	// by each flow that checks them, in parallel.
+	lines     yamlnode.Lines
+	linesOnce sync.Once
 }
 
 func (f *fieldParser) pos(n *yaml.Node, offset int) diag.Pos {
-	if f.lines == nil {
-		f.lines = yamlnode.SplitLines(f.src)
-	}
+	f.linesOnce.Do(func() { f.lines = yamlnode.SplitLines(f.src) })
 	line, col := f.lines.Position(n, offset)
 	return diag.Pos{File: f.file, Line: line, Col: col}
 }
@@ -184,6 +187,9 @@ func (f *fieldParser) field(n *yaml.Node) *tmpl.Template {
 	}
 	for _, u := range firstUses(CustomerFields(src)) {
 		*f.refs = append(*f.refs, FieldRef{Name: u.Name, at: n, offset: u.Offset, f: f})
+	}
+	for _, u := range firstUses(EventFields(src)) {
+		*f.eventRefs = append(*f.eventRefs, FieldRef{Name: u.Name, at: n, offset: u.Offset, f: f})
 	}
 	if !ok {
 		return nil

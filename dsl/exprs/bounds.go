@@ -315,7 +315,7 @@ func loopProblems(root ast.Node) []Problem {
 		switch x := n.(type) {
 		case *ast.BinaryNode:
 			if size, ok := literalRange(x); ok && size > MaxValues {
-				ps = append(ps, Problem{loc(x.Left), "expr-limit", fmt.Sprintf(
+				ps = append(ps, Problem{Offset: loc(x.Left), Code: "expr-limit", Message: fmt.Sprintf(
 					"this range holds %d numbers; an expression may build at most %d values, so it would stop here every time", size, MaxValues)})
 				return
 			}
@@ -323,7 +323,7 @@ func loopProblems(root ast.Node) []Problem {
 			if loopBuiltins[x.Name] && len(x.Arguments) > 0 {
 				if size, ok := literalRange(x.Arguments[0]); ok && size <= MaxValues {
 					if total := rounds * size; size > 0 && total/size == rounds && total > MaxSteps {
-						ps = append(ps, Problem{loc(x), "expr-limit", fmt.Sprintf(
+						ps = append(ps, Problem{Offset: loc(x), Code: "expr-limit", Message: fmt.Sprintf(
 							"these loops run %d rounds together; an expression may take at most %d, so it would stop here every time", total, MaxSteps)})
 						return
 					}

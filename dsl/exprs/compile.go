@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -22,11 +23,13 @@ import (
 	"github.com/expr-lang/expr/vm"
 )
 
-// Problem is a compile-time error located by rune offset in the expression's source.
+// Problem is a compile-time error, or a warning, located by rune offset in the expression's
+// source. A warning does not keep the expression from compiling.
 type Problem struct {
 	Offset  int
 	Code    string
 	Message string
+	Warning bool
 }
 
 // Program is a compiled expression.
@@ -40,10 +43,11 @@ type Program struct {
 var needsNow = map[string]bool{"days_since": true, "hours_since": true, "days_until": true}
 
 // Compile checks src in scope and compiles it. want is the kind the place requires (Any for no
-// requirement). A nil Program comes with at least one Problem.
+// requirement). A nil Program comes with at least one Problem that is not a warning; a Program may
+// come with warnings.
 func Compile(src string, scope Scope, want Kind) (*Program, []Problem) {
 	if strings.TrimSpace(src) == "" {
-		return nil, []Problem{{0, "expr-syntax", "the expression is empty"}}
+		return nil, []Problem{{Code: "expr-syntax", Message: "the expression is empty"}}
 	}
 	orig := src
 	src, back := quoteDashedSteps(src)
@@ -58,16 +62,30 @@ func Compile(src string, scope Scope, want Kind) (*Program, []Problem) {
 	if err != nil {
 		return nil, located([]Problem{fromExprError(src, err, "expr-syntax")})
 	}
+	var warnings []Problem
 	if ps := checkNames(orig, tree.Node, scope); len(ps) > 0 {
-		return nil, located(ps)
+		var errs []Problem
+		for _, p := range ps {
+			if p.Warning {
+				warnings = append(warnings, p)
+			} else {
+				errs = append(errs, p)
+			}
+		}
+		warnings = located(warnings)
+		if len(errs) > 0 {
+			return nil, append(located(errs), warnings...)
+		}
 	}
 	// The typed check finds the mistakes and the kind of the result; it needs no program.
 	if _, err := new(checker.Checker).PatchAndCheck(tree, typed); err != nil {
-		return nil, located([]Problem{fromExprError(src, err, "expr-type")})
+		p := fromExprError(src, err, "expr-type")
+		p.Message += decimalHint(tree.Node, scope, p.Message)
+		return nil, append(located([]Problem{p}), warnings...)
 	}
 	got := kindOf(tree.Node.Type())
 	if p, bad := wantProblem(want, got); bad {
-		return nil, []Problem{p}
+		return nil, append([]Problem{p}, warnings...)
 	}
 	// The typed program found the mistakes; the one that runs is compiled without types. With
 	// declared types expr specialises `customer.tier != "gold"` to a string comparison that fails on
@@ -75,21 +93,21 @@ func Compile(src string, scope Scope, want Kind) (*Program, []Problem) {
 	// What is sure to break a bound is an error here rather than a failure at every evaluation:
 	// a range written with huge numbers, and what breaks one with no data at all.
 	if ps := loopProblems(tree.Node); len(ps) > 0 {
-		return nil, located(ps)
+		return nil, append(located(ps), warnings...)
 	}
 	loose := newConfig(looseEnv(scope))
 	loose.Visitors = append(loose.Visitors[:len(loose.Visitors):len(loose.Visitors)], boundsPatcher{})
 	run, err := build(src, loose)
 	if err != nil {
-		return nil, located([]Problem{fromExprError(src, err, "expr-type")})
+		return nil, append(located([]Problem{fromExprError(src, err, "expr-type")}), warnings...)
 	}
 	p := &Program{Source: orig, Want: want, prog: run}
 	if _, err := p.Eval(trialVars(scope)); err != nil {
 		if lp, ok := limitProblem(err); ok {
-			return nil, located([]Problem{lp})
+			return nil, append(located([]Problem{lp}), warnings...)
 		}
 	}
-	return p, nil
+	return p, warnings
 }
 
 // baseConfig is the compiler configuration every expression shares: Afterglow's functions, no
@@ -262,7 +280,7 @@ func wantProblem(want, got Kind) (Problem, bool) {
 	case Time:
 		hint = "; use a time such as customer.birthday, trigger.time or `now + days(3)`"
 	}
-	return Problem{0, "expr-type", fmt.Sprintf("this must give %s, but it gives %s%s", want, got, hint)}, true
+	return Problem{Code: "expr-type", Message: fmt.Sprintf("this must give %s, but it gives %s%s", want, got, hint)}, true
 }
 
 type nowPatcher struct{}
@@ -457,7 +475,7 @@ func (p preWalker) Visit(n *ast.Node) {
 	case *ast.CallNode:
 		p.w.callees[x.Callee] = true
 		if id, ok := x.Callee.(*ast.IdentifierNode); ok && needsNow[id.Value] && len(x.Arguments) != 1 {
-			p.w.problems = append(p.w.problems, Problem{loc(x), "expr-type", fmt.Sprintf("%s takes one time, like %s(customer.last_order_at)", id.Value, id.Value)})
+			p.w.problems = append(p.w.problems, Problem{Offset: loc(x), Code: "expr-type", Message: fmt.Sprintf("%s takes one time, like %s(customer.last_order_at)", id.Value, id.Value)})
 		}
 	case *ast.VariableDeclaratorNode:
 		p.w.lets[x.Name] = true
@@ -527,18 +545,21 @@ func (w *nameWalker) checkIdent(id *ast.IdentifierNode) {
 // checkChain follows `a.b.c` through the declared types and reports the first field that does
 // not exist. The identifier itself is checked by checkIdent.
 func (w *nameWalker) checkChain(m *ast.MemberNode) {
-	var props []*ast.StringNode
+	var nodes []*ast.StringNode // per segment, from the first: the name's node, nil for an index
+	var segs []string
 	var cur ast.Node = m
 	for {
 		mm, ok := cur.(*ast.MemberNode)
 		if !ok {
 			break
 		}
-		s, ok := mm.Property.(*ast.StringNode)
-		if !ok {
-			props = nil // computed index: nothing to check statically beyond it
-		} else {
-			props = append(props, s)
+		switch p := mm.Property.(type) {
+		case *ast.StringNode:
+			segs, nodes = append(segs, p.Value), append(nodes, p)
+		case *ast.IntegerNode:
+			segs, nodes = append(segs, "[]"), append(nodes, nil)
+		default:
+			segs, nodes = nil, nil // computed index: nothing to check statically beyond it
 		}
 		cur = mm.Node
 	}
@@ -550,29 +571,77 @@ func (w *nameWalker) checkChain(m *ast.MemberNode) {
 	if !ok {
 		return
 	}
-	path := id.Value
-	for i := len(props) - 1; i >= 0; i-- {
-		p := props[i]
-		if t == nil || t.Kind != Map {
-			return
+	slices.Reverse(segs)
+	slices.Reverse(nodes)
+	if i, p, bad := PathProblem(t, id.Value, segs); bad {
+		p.Offset = loc(nodes[i])
+		w.problems = append(w.problems, p)
+	}
+}
+
+// PathProblem checks a path read from a value of type t written as root (root.seg1.seg2; a
+// segment "[]" is a list index), as expressions are checked: a field a closed map lacks is an
+// error; on an open map whose fields are declared (Loose), a near miss of a declared field is an
+// error or a warning, and another field a warning when Loose says so. It returns the first
+// problem with the index of its segment, which is always a name.
+func PathProblem(t *Type, root string, segs []string) (int, Problem, bool) {
+	path := root
+	for i, seg := range segs {
+		if t == nil {
+			return 0, Problem{}, false
 		}
-		ft, ok := t.Fields[p.Value]
+		if seg == "[]" {
+			if t.Kind != List || t.Elem == nil {
+				return 0, Problem{}, false
+			}
+			t, path = t.Elem, path+"[]"
+			continue
+		}
+		if t.Kind != Map {
+			return 0, Problem{}, false
+		}
+		ft, ok := t.Fields[seg]
 		if !ok {
 			if t.Open {
-				return
+				p, bad := looseProblem(seg, path, t)
+				return i, p, bad
 			}
 			if t.Why != nil {
-				if why := t.Why(p.Value); why != "" {
-					w.add(loc(p), "expr-step", "%s", why)
-					return
+				if why := t.Why(seg); why != "" {
+					return i, Problem{Code: "expr-step", Message: why}, true
 				}
 			}
-			w.add(loc(p), "expr-field", "%s has no field %q%s", describePath(path), p.Value, fieldHint(path, p.Value, t))
-			return
+			return i, Problem{Code: "expr-field", Message: fmt.Sprintf("%s has no field %q%s", describePath(path), seg, fieldHint(path, seg, t))}, true
 		}
 		t = ft
-		path += "." + p.Value
+		path += "." + seg
 	}
+	return 0, Problem{}, false
+}
+
+// looseProblem tells about a field an open map does not list, when its fields are declared ones
+// (event data typed by the event catalog, a customer without a schema): a near miss of a listed
+// field is most likely a typo; another field is read as sent, unchecked.
+func looseProblem(field, path string, t *Type) (Problem, bool) {
+	l := t.Loose
+	if l == nil {
+		return Problem{}, false
+	}
+	where := describePath(path)
+	if l.Of != "" {
+		where += " (" + l.Of + ")"
+	}
+	if near := diag.Closest(field, t.FieldNames()); near != "" {
+		msg := fmt.Sprintf("%s has no field %q (did you mean %q?)", where, field, near)
+		if l.TypoError {
+			return Problem{Code: "expr-field", Message: msg}, true
+		}
+		return Problem{Code: "expr-field", Message: msg + "; unless the shop sets it, it is always unset", Warning: true}, true
+	}
+	if l.Undeclared != "" {
+		return Problem{Code: "expr-field", Message: fmt.Sprintf("%s declares no field %q: it is read as sent, unchecked; %s", where, field, l.Undeclared), Warning: true}, true
+	}
+	return Problem{}, false
 }
 
 // checkEnum finds a comparison of an attribute whose values the customer schema lists with a text
@@ -646,7 +715,7 @@ func describePath(path string) string {
 		return "customer"
 	case path == "steps":
 		return "steps"
-	case strings.HasPrefix(path, "steps."):
+	case strings.HasPrefix(path, "steps.") && !strings.ContainsAny(path[len("steps."):], ".["):
 		return "step " + strings.TrimPrefix(path, "steps.")
 	}
 	return path
@@ -674,7 +743,7 @@ func fieldHint(path, field string, t *Type) string {
 }
 
 func (w *nameWalker) add(off int, code, format string, args ...any) {
-	w.problems = append(w.problems, Problem{off, code, fmt.Sprintf(format, args...)})
+	w.problems = append(w.problems, Problem{Offset: off, Code: code, Message: fmt.Sprintf(format, args...)})
 }
 
 func loc(n ast.Node) int { return n.Location().From }
@@ -688,3 +757,42 @@ var builtinNames = []string{"all", "none", "any", "one", "filter", "map", "find"
 	"concat", "flatten", "sort"}
 
 func isBuiltin(n string) bool { return slices.Contains(builtinNames, n) }
+
+// decimalHint explains a comparison of an amount of money with a text, which never holds: the
+// decimal is a number in expressions, whatever form the shop sent it in.
+func decimalHint(root ast.Node, scope Scope, msg string) string {
+	if !strings.Contains(msg, "cannot be used between") || !strings.Contains(msg, "text") {
+		return ""
+	}
+	w := &nameWalker{scope: scope, lets: map[string]bool{}}
+	hint := ""
+	ast.Find(root, func(n ast.Node) bool {
+		b, ok := n.(*ast.BinaryNode)
+		if !ok || hint != "" {
+			return false
+		}
+		for _, side := range [][2]ast.Node{{b.Left, b.Right}, {b.Right, b.Left}} {
+			t, path := w.typeOf(side[0])
+			if t == nil || !t.Decimal {
+				continue
+			}
+			s, literal := side[1].(*ast.StringNode)
+			if other, _ := w.typeOf(side[1]); !literal && (other == nil || other.Kind != String) {
+				continue // the text is not this comparison's
+			}
+			if literal && isNumber(s.Value) {
+				hint = fmt.Sprintf("; %s is a decimal amount, a number here even when sent as text: compare it with %s, not %q", path, s.Value, s.Value)
+			} else {
+				hint = fmt.Sprintf("; %s is a decimal amount, a number here even when sent as text: compare it with a number", path)
+			}
+			return true
+		}
+		return false
+	})
+	return hint
+}
+
+func isNumber(s string) bool {
+	_, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	return err == nil
+}

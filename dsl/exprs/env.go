@@ -30,7 +30,8 @@ func BuiltinCustomerFields() map[string]*Type {
 }
 
 // CustomerType is the type of `customer`: the built-in fields plus the shop's declared attributes.
-// Without a declaration (declared == nil) any other attribute is accepted, untyped.
+// Without a declaration (declared == nil) any other attribute is accepted, untyped, and a near
+// miss of a built-in field (customer.frist_name) is a warning.
 func CustomerType(declared map[string]*Type) *Type {
 	f := BuiltinCustomerFields()
 	for n, t := range declared {
@@ -38,7 +39,11 @@ func CustomerType(declared map[string]*Type) *Type {
 			f[n] = t
 		}
 	}
-	return &Type{Kind: Map, Fields: f, Open: declared == nil}
+	t := &Type{Kind: Map, Fields: f, Open: declared == nil}
+	if t.Open {
+		t.Loose = &Loose{}
+	}
+	return t
 }
 
 // Scope is what an expression may use where it is written: the names defined there, and for

@@ -41,6 +41,11 @@ type Type struct {
 	Why func(field string) string
 	// Enum lists the only texts a string may be, when the customer schema says so.
 	Enum []string
+	// Loose, on an open map, says its Fields are the declared ones: another field may be there at
+	// run time, so reading one is allowed, but the name check tells about it (see Loose).
+	Loose *Loose
+	// Decimal marks a Float that is an amount of money, for messages.
+	Decimal bool
 
 	// conv is the type converted for expr, once: the types of event, customer and journey are
 	// shared by every expression of a workspace. Kept here, it lives as long as the type does.
@@ -60,6 +65,16 @@ var (
 	DurationT = &Type{Kind: Duration}
 	OpenMapT  = &Type{Kind: Map, Open: true}
 )
+
+// Loose says how the name check takes a field an open map does not list.
+type Loose struct {
+	// Of names what declares the fields, in messages: "order.placed", "the customer".
+	Of string
+	// TypoError makes a near miss of a listed field an error; otherwise it is a warning.
+	TypoError bool
+	// Undeclared, when set, makes any other field a warning, ending with this advice.
+	Undeclared string
+}
 
 // MapOf is a closed map with the given fields.
 func MapOf(fields map[string]*Type) *Type { return &Type{Kind: Map, Fields: fields} }

@@ -156,6 +156,14 @@ func TestOrderKeyFields(t *testing.T) {
 	if codes := legacy[1].Data["discount_codes"].([]any); len(codes) != 1 || codes[0] != "TENOFF" {
 		t.Errorf("discount codes: %v", codes)
 	}
+	// The checkout it came from, as checkouts/create names checkouts: an abandoned-checkout flow
+	// waits for an order.placed with its checkout.started's checkout_id.
+	if legacy[1].Data["checkout_id"] != "450789469" {
+		t.Errorf("checkout_id: %v", legacy[1].Data["checkout_id"])
+	}
+	if _, ok := op.Data["checkout_id"]; ok {
+		t.Errorf("an order without a checkout (checkout_token null) has no checkout_id: %v", op.Data["checkout_id"])
+	}
 	// accepts_marketing false on the record and an unticked box: consent stays refused.
 	if c := legacy[0].Data["consent"].(map[string]any); c["email"] != false {
 		t.Errorf("legacy consent: %v", c)
@@ -199,6 +207,15 @@ func TestFulfillmentDelivered(t *testing.T) {
 	}
 	if evs[0].ID != testPrefix+"fulfillment/123456/fulfilled" || evs[0].Data["carrier"] != "UPS" {
 		t.Errorf("fulfilled: %+v", evs[0])
+	}
+	// What arrived, so that a flow on delivery can look at the products.
+	if items, _ := evs[1].Data["items"].([]any); len(items) != 5 || evs[1].Data["carrier"] != "UPS" {
+		t.Errorf("delivered: items %v, carrier %v", evs[1].Data["items"], evs[1].Data["carrier"])
+	}
+	for _, e := range evs {
+		if ps := catalog.Canonical().Check(&e); len(ps) > 0 {
+			t.Errorf("%s does not fit the event catalog: %v", e.ID, ps)
+		}
 	}
 
 	failed := bytes.Replace(payload(t, "fulfillments_create.json"), []byte(`"status": "pending"`), []byte(`"status": "failure"`), 1)

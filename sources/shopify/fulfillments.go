@@ -41,7 +41,7 @@ func fulfillments(ctx context.Context, d *delivery) (sources.Outcome, error) {
 	put(data, "shipment_status", f.ShipmentStatus)
 	evs := []event.Event{d.event(event.OrderFulfilled, d.id("fulfillment", id, "fulfilled"), subject, d.time(f.CreatedAt, f.UpdatedAt), data)}
 	if strings.EqualFold(f.ShipmentStatus, "delivered") {
-		delivered := map[string]any{"order_id": orderID, "fulfillment_id": id}
+		delivered := map[string]any{"order_id": orderID, "fulfillment_id": id, "items": items(f.LineItems)}
 		put(delivered, "tracking_number", f.TrackingNumber)
 		put(delivered, "tracking_url", f.TrackingURL)
 		put(delivered, "carrier", f.TrackingCompany)

@@ -109,6 +109,9 @@ func orderData(o *order, id string) map[string]any {
 	put(data, "referring_site", o.ReferringSite)
 	put(data, "source_name", o.SourceName)
 	put(data, "status_url", o.OrderStatusURL)
+	// The checkout it came from, named as checkouts/create names it (id, else token), so that a
+	// flow waiting since checkout.started knows its order.
+	put(data, "checkout_id", firstOf(o.CheckoutID.ID(), o.CheckoutToken))
 	data["tags"] = splitTags(o.Tags)
 	if o.Test {
 		data["test"] = true

@@ -69,17 +69,19 @@ type order struct {
 	DiscountCodes     []struct {
 		Code string `json:"code"`
 	} `json:"discount_codes"`
-	LandingSite    string     `json:"landing_site"`
-	ReferringSite  string     `json:"referring_site"`
-	SourceName     string     `json:"source_name"`
-	OrderStatusURL string     `json:"order_status_url"`
-	Tags           string     `json:"tags"`
-	Test           bool       `json:"test"`
-	CreatedAt      string     `json:"created_at"`
-	ProcessedAt    string     `json:"processed_at"`
-	UpdatedAt      string     `json:"updated_at"`
-	CancelledAt    string     `json:"cancelled_at"`
-	LineItems      []lineItem `json:"line_items"`
+	LandingSite    string         `json:"landing_site"`
+	ReferringSite  string         `json:"referring_site"`
+	SourceName     string         `json:"source_name"`
+	OrderStatusURL string         `json:"order_status_url"`
+	CheckoutID     sources.Number `json:"checkout_id"`
+	CheckoutToken  string         `json:"checkout_token"`
+	Tags           string         `json:"tags"`
+	Test           bool           `json:"test"`
+	CreatedAt      string         `json:"created_at"`
+	ProcessedAt    string         `json:"processed_at"`
+	UpdatedAt      string         `json:"updated_at"`
+	CancelledAt    string         `json:"cancelled_at"`
+	LineItems      []lineItem     `json:"line_items"`
 }
 
 type checkout struct {
