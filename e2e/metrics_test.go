@@ -61,7 +61,7 @@ func parseMetrics(b []byte) (metrics, error) {
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %v", n, err)
 		}
-		if !typed[name] {
+		if !typed[name] && !typed[histogramOf(name)] {
 			return nil, fmt.Errorf("line %d: series %s has no # TYPE line before it", n, name)
 		}
 		key := seriesKey(name, labels)
@@ -71,6 +71,16 @@ func parseMetrics(b []byte) (metrics, error) {
 		out[key] = v
 	}
 	return out, sc.Err()
+}
+
+// histogramOf names the histogram a sample of it belongs to (x for x_bucket, x_sum and x_count).
+func histogramOf(name string) string {
+	for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+		if h, ok := strings.CutSuffix(name, suffix); ok {
+			return h
+		}
+	}
+	return name
 }
 
 func parseSeries(s string) (string, map[string]string, error) {

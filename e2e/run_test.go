@@ -392,6 +392,26 @@ func TestRun(t *testing.T) {
 			t.Errorf("afterglow_up %v, timer and message lag present: %v %v; want 1 and both",
 				m.get("afterglow_up"), m.has("afterglow_timer_lag_seconds"), m.has("afterglow_message_lag_seconds"))
 		}
+
+		// The Go runtime and the process, as every Go service exports them.
+		for _, name := range []string{"go_goroutines", "go_memstats_heap_alloc_bytes", "process_resident_memory_bytes", "process_open_fds"} {
+			if m.get(name) <= 0 {
+				t.Errorf("%s = %v; want the runtime's or the process's figure", name, m.get(name))
+			}
+		}
+		// Latency histograms: every committed batch, and every send by connector and outcome.
+		if n := m.get("afterglow_ingest_batch_seconds_count"); n < 1 || m.get("afterglow_ingest_batch_seconds_bucket", "le", "+Inf") != n {
+			t.Errorf("afterglow_ingest_batch_seconds: count %v, +Inf bucket %v; want the batches committed so far", n, m.get("afterglow_ingest_batch_seconds_bucket", "le", "+Inf"))
+		}
+		for _, ch := range []string{"email", "crm"} {
+			sent := s.db.count(t, "SELECT count(*) FROM messages WHERE channel = $1 AND status = 'sent'", ch)
+			if got := m.get("afterglow_send_seconds_count", "connector", "webhook", "channel", ch, "outcome", "sent"); got != float64(sent) {
+				t.Errorf(`afterglow_send_seconds_count{connector="webhook",channel=%q,outcome="sent"} = %v; %d sent in the database`, ch, got, sent)
+			}
+		}
+		if !m.has("afterglow_due_journey_lag_seconds_count") || !m.has("afterglow_due_journey_oldest_lag_seconds") {
+			t.Error("the due-journey lag histogram or gauge is missing")
+		}
 	})
 
 	t.Run("unsubscribe", func(t *testing.T) {

@@ -43,6 +43,10 @@ type Options struct {
 	// Preview renders only what a timeline shows (subjects, titles, texts), not HTML bodies or
 	// webhook payloads: for simulations, never for a store messages are delivered from.
 	Preview bool
+	// ObserveWake, when set, is told how late each customer that Tick woke was: the clock's time
+	// less the time it was due. It is the lag of the timers, measured as they run rather than by
+	// reading the tables.
+	ObserveWake func(late time.Duration)
 }
 
 // Engine runs a flow set over a store. It is safe for concurrent use; several engines (in one
@@ -260,6 +264,7 @@ func (e *Engine) PutCustomer(ctx context.Context, id string, attrs map[string]an
 // everything due is held by other processes).
 func (e *Engine) Tick(ctx context.Context) (int, error) {
 	n := 0
+	var lates []time.Duration
 	var done *batch
 	err := e.store.InTx(ctx, func(tx store.Tx) error {
 		b := e.newBatch(ctx, tx)
@@ -269,6 +274,10 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 			return err
 		}
 		n = len(cs)
+		lates = lates[:0]
+		for _, c := range cs {
+			lates = append(lates, b.now.Sub(c.NextWakeAt))
+		}
 		if err := b.load(cs, b.now); err != nil {
 			return err
 		}
@@ -282,6 +291,15 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 	}
 	e.Stats.add(done.counts)
 	e.Stats.customersWoken.Add(int64(n))
+	// The earliest due are claimed first, so the latest of them is the oldest due journey.
+	oldest := time.Duration(0)
+	for _, l := range lates {
+		oldest = max(oldest, l)
+		if e.opts.ObserveWake != nil {
+			e.opts.ObserveWake(l)
+		}
+	}
+	e.Stats.dueLag.Store(int64(oldest))
 	return n, nil
 }
 
@@ -357,8 +375,9 @@ type Counters struct {
 	eventsDuplicate atomic.Int64
 	eventsLate      atomic.Int64
 	customersWoken  atomic.Int64
-	byType          sync.Map // event type -> *atomic.Int64
-	journeys        sync.Map // kind NUL flow -> *atomic.Int64
+	dueLag          atomic.Int64 // nanoseconds
+	byType          sync.Map     // event type -> *atomic.Int64
+	journeys        sync.Map     // kind NUL flow -> *atomic.Int64
 }
 
 // EventsStored is the number of events stored and processed.
@@ -366,6 +385,10 @@ func (c *Counters) EventsStored() int64 { return c.eventsStored.Load() }
 
 // EventsLate is the number of events processed as late: they started no journey.
 func (c *Counters) EventsLate() int64 { return c.eventsLate.Load() }
+
+// DueLag is how late the oldest due journey was at the last Tick: how long after it was due the
+// engine woke it; 0 when nothing was due.
+func (c *Counters) DueLag() time.Duration { return time.Duration(c.dueLag.Load()) }
 
 // EventsDuplicate is the number of events dropped as redeliveries.
 func (c *Counters) EventsDuplicate() int64 { return c.eventsDuplicate.Load() }

@@ -2,14 +2,13 @@ package server
 
 import (
 	"context"
-	"fmt"
-	"io"
-	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/afterglowhq/afterglow/engine/store"
 )
@@ -55,103 +54,131 @@ func (c *statsCache) get(ctx context.Context, st store.Store, now time.Time) (*s
 	return v, nil
 }
 
-// metrics writes the Prometheus text exposition format by hand: a handful of series does not
-// need a client library.
-func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
-	defer cancel()
-	now := s.eng.Now()
-	var b strings.Builder
-	series := func(name, help, typ string) {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
-	}
+// Latency buckets, in seconds. A batch of events commits in milliseconds; a provider answers in
+// tens of milliseconds to seconds (up to the send timeout); a timer is late by the poll interval
+// when all is well and by minutes or hours when the engine falls behind.
+var (
+	ingestBuckets = prometheus.ExponentialBuckets(0.001, 2, 14) // 1 ms to 8 s
+	sendBuckets   = prometheus.ExponentialBuckets(0.005, 2, 14) // 5 ms to 41 s
+	lagBuckets    = []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600}
+)
 
-	series("afterglow_events_received_total", "Events handed to the engine, by source and type.", "counter")
-	var rec []string
+// instruments are the histograms the engine's parts report to while they work.
+type instruments struct {
+	ingest  prometheus.Histogram
+	send    *prometheus.HistogramVec
+	wakeLag prometheus.Histogram
+}
+
+func newInstruments() *instruments {
+	return &instruments{
+		ingest: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "afterglow_ingest_batch_seconds",
+			Help:    "How long a batch of events took to commit (stored, customers updated, journeys run), or to fail.",
+			Buckets: ingestBuckets,
+		}),
+		send: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "afterglow_send_seconds",
+			Help:    "How long a connector took to send a message, by connector, channel and outcome (sent, retry, failed).",
+			Buckets: sendBuckets,
+		}, []string{"connector", "channel", "outcome"}),
+		wakeLag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "afterglow_due_journey_lag_seconds",
+			Help:    "How late each customer's due journeys (waits, timeouts, dates) were when the engine woke them.",
+			Buckets: lagBuckets,
+		}),
+	}
+}
+
+// registry gathers the Go runtime and process metrics, the histograms, and the engine's counters
+// and gauges, read when scraped.
+func (s *Server) registry(in *instruments) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		in.ingest, in.send, in.wakeLag,
+		engineCollector{s},
+	)
+	return reg
+}
+
+// engineCollector reads the engine's counters and the outbox's counts at each scrape. It declares
+// no descriptors in advance (an unchecked collector), since the series depend on the flows and
+// channels of the moment.
+type engineCollector struct{ s *Server }
+
+func (engineCollector) Describe(chan<- *prometheus.Desc) {}
+
+func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.s
+	emit := func(name, help string, typ prometheus.ValueType, v float64, labels ...string) {
+		var names, values []string
+		for i := 0; i+1 < len(labels); i += 2 {
+			names, values = append(names, labels[i]), append(values, labels[i+1])
+		}
+		ch <- prometheus.MustNewConstMetric(prometheus.NewDesc(name, help, names, nil), typ, v, values...)
+	}
+	counter, gauge := prometheus.CounterValue, prometheus.GaugeValue
+
 	s.received.m.Range(func(k, v any) bool {
 		src, typ, _ := strings.Cut(k.(string), "\x00")
-		rec = append(rec, fmt.Sprintf("afterglow_events_received_total{source=%q,type=%q} %d\n", src, typ, v.(*atomic.Int64).Load()))
+		emit("afterglow_events_received_total", "Events handed to the engine, by source and type.", counter,
+			float64(v.(*atomic.Int64).Load()), "source", src, "type", typ)
 		return true
 	})
-	sort.Strings(rec)
-	b.WriteString(strings.Join(rec, ""))
-
-	series("afterglow_events_processed_total", "Events stored and processed, by type.", "counter")
-	byType := s.eng.Stats.ByType()
-	for _, t := range sortedKeys(byType) {
-		fmt.Fprintf(&b, "afterglow_events_processed_total{type=%q} %d\n", t, byType[t])
+	for t, n := range s.eng.Stats.ByType() {
+		emit("afterglow_events_processed_total", "Events stored and processed, by type.", counter, float64(n), "type", t)
 	}
-	series("afterglow_events_duplicate_total", "Events dropped because their id was seen before.", "counter")
-	fmt.Fprintf(&b, "afterglow_events_duplicate_total %d\n", s.eng.Stats.EventsDuplicate())
-	series("afterglow_auth_failures_total", "Requests refused for a missing or wrong signature or token, by source.", "counter")
-	for _, src := range sortedKeys(s.refused) {
-		fmt.Fprintf(&b, "afterglow_auth_failures_total{source=%q} %d\n", src, s.refused[src].Total())
+	emit("afterglow_events_duplicate_total", "Events dropped because their id was seen before.", counter, float64(s.eng.Stats.EventsDuplicate()))
+	for src, a := range s.refused {
+		emit("afterglow_auth_failures_total", "Requests refused for a missing or wrong signature or token, by source.", counter,
+			float64(a.Total()), "source", src)
 	}
-	series("afterglow_events_late_total", "Events that arrived later than policies.late_events after their time: they updated customers and journeys under way, and started no journey.", "counter")
-	fmt.Fprintf(&b, "afterglow_events_late_total %d\n", s.eng.Stats.EventsLate())
-
-	series("afterglow_journeys_total", "Journeys entered and ended by this process, by flow and outcome.", "counter")
-	js := s.eng.Stats.Journeys()
-	var jk []string
-	for k := range js {
-		jk = append(jk, k[0]+"\x00"+k[1])
+	emit("afterglow_events_late_total", "Events that arrived later than policies.late_events after their time: they updated customers and journeys under way, and started no journey.",
+		counter, float64(s.eng.Stats.EventsLate()))
+	for k, n := range s.eng.Stats.Journeys() {
+		emit("afterglow_journeys_total", "Journeys entered and ended by this process, by flow and outcome.", counter, float64(n), "flow", k[0], "outcome", k[1])
 	}
-	sort.Strings(jk)
-	for _, k := range jk {
-		flow, kind, _ := strings.Cut(k, "\x00")
-		fmt.Fprintf(&b, "afterglow_journeys_total{flow=%q,outcome=%q} %d\n", flow, kind, js[[2]string{flow, kind}])
-	}
-
-	for _, c := range []struct {
+	for _, m := range []struct {
 		name, help string
-		get        map[string]int64
+		counts     map[string]int64
 	}{
 		{"afterglow_messages_sent_total", "Messages delivered by this process, by channel.", s.disp.Sent.Snapshot()},
 		{"afterglow_messages_failed_total", "Messages that failed for good in this process, by channel.", s.disp.Failed.Snapshot()},
 		{"afterglow_messages_retried_total", "Transient delivery failures that will be retried, by channel.", s.disp.Retried.Snapshot()},
 	} {
-		series(c.name, c.help, "counter")
-		for _, ch := range sortedKeys(c.get) {
-			fmt.Fprintf(&b, "%s{channel=%q} %d\n", c.name, ch, c.get[ch])
+		for chName, n := range m.counts {
+			emit(m.name, m.help, counter, float64(n), "channel", chName)
 		}
 	}
+	emit("afterglow_due_journey_oldest_lag_seconds", "How late the oldest due journey was when the engine last looked for due journeys; 0 when none was due.",
+		gauge, s.eng.Stats.DueLag().Seconds())
 
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	now := s.eng.Now()
+	up := 1.0
 	if st, err := s.stats.get(ctx, s.store, now); err == nil {
-		series("afterglow_journeys_active", "Active journeys, by flow.", "gauge")
-		for _, f := range sortedKeys(st.ActiveJourneys) {
-			fmt.Fprintf(&b, "afterglow_journeys_active{flow=%q} %d\n", f, st.ActiveJourneys[f])
+		for f, n := range st.ActiveJourneys {
+			emit("afterglow_journeys_active", "Active journeys, by flow.", gauge, float64(n), "flow", f)
 		}
-		series("afterglow_messages", "Messages in the outbox, by channel and status.", "gauge")
-		var mk [][2]string
-		for k := range st.Messages {
-			mk = append(mk, k)
+		for k, n := range st.Messages {
+			emit("afterglow_messages", "Messages in the outbox, by channel and status.", gauge, float64(n), "channel", k[0], "status", k[1])
 		}
-		sort.Slice(mk, func(i, j int) bool { return mk[i][0]+mk[i][1] < mk[j][0]+mk[j][1] })
-		for _, k := range mk {
-			fmt.Fprintf(&b, "afterglow_messages{channel=%q,status=%q} %d\n", k[0], k[1], st.Messages[k])
-		}
-		series("afterglow_timer_lag_seconds", "How long the oldest due timer (a wait, a date) has waited to be run.", "gauge")
-		fmt.Fprintf(&b, "afterglow_timer_lag_seconds %g\n", lag(now, st.OldestDueTimer))
-		series("afterglow_message_lag_seconds", "How long the oldest due message has waited to be sent.", "gauge")
-		fmt.Fprintf(&b, "afterglow_message_lag_seconds %g\n", lag(now, st.OldestDueMessage))
-		series("afterglow_up", "1 when the database answered this scrape.", "gauge")
-		b.WriteString("afterglow_up 1\n")
+		emit("afterglow_timer_lag_seconds", "How long the oldest due timer (a wait, a date) has waited to be run.", gauge, lag(now, st.OldestDueTimer))
+		emit("afterglow_message_lag_seconds", "How long the oldest due message has waited to be sent.", gauge, lag(now, st.OldestDueMessage))
 	} else {
-		series("afterglow_up", "1 when the database answered this scrape.", "gauge")
-		b.WriteString("afterglow_up 0\n")
+		up = 0
 		s.log.Warn().Err(err).Msg("metrics: the database did not answer")
 	}
+	emit("afterglow_up", "1 when the database answered this scrape.", gauge, up)
 
 	rs := s.reloader.Status()
-	series("afterglow_reload_success", "1 when the last reload of the workspace succeeded.", "gauge")
-	fmt.Fprintf(&b, "afterglow_reload_success %d\n", boolInt(rs.LastOK))
-	series("afterglow_reload_timestamp_seconds", "When the workspace was last reloaded (Unix time).", "gauge")
-	fmt.Fprintf(&b, "afterglow_reload_timestamp_seconds %d\n", rs.LastAt.Unix())
-	series("afterglow_reloads_total", "Reloads of the workspace, by result.", "counter")
-	fmt.Fprintf(&b, "afterglow_reloads_total{result=\"success\"} %d\nafterglow_reloads_total{result=\"failure\"} %d\n", rs.Successes, rs.Failures)
-
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	_, _ = io.WriteString(w, b.String())
+	emit("afterglow_reload_success", "1 when the last reload of the workspace succeeded.", gauge, float64(boolInt(rs.LastOK)))
+	emit("afterglow_reload_timestamp_seconds", "When the workspace was last reloaded (Unix time).", gauge, float64(rs.LastAt.Unix()))
+	emit("afterglow_reloads_total", "Reloads of the workspace, by result.", counter, float64(rs.Successes), "result", "success")
+	emit("afterglow_reloads_total", "Reloads of the workspace, by result.", counter, float64(rs.Failures), "result", "failure")
 }
 
 func lag(now, oldest time.Time) float64 {
@@ -166,13 +193,4 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

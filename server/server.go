@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/engine"
@@ -67,6 +69,7 @@ type Server struct {
 	http     *http.Server
 	listener net.Listener
 	secret   []byte
+	metrics  *instruments
 }
 
 // New loads and checks everything a server needs, so that a misconfiguration stops it at start-up
@@ -121,7 +124,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if publicURL == "" {
 		publicURL = "http://" + set.Listen
 	}
-	eo := engine.Options{Logger: s.log}
+	s.metrics = newInstruments()
+	eo := engine.Options{Logger: s.log, ObserveWake: func(late time.Duration) { s.metrics.wakeLag.Observe(late.Seconds()) }}
 	if s.secret != nil {
 		eo.Unsubscribe = func(customerID, channel, messageID string) string {
 			return unsubscribe.URL(publicURL, s.secret, unsubscribe.Token{CustomerID: customerID, Channel: channel, MessageID: messageID})
@@ -139,9 +143,16 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	connectorOf := map[string]string{}
+	for name, ch := range set.Channels {
+		connectorOf[name] = ch.Connector
+	}
 	s.disp = &dispatch.Dispatcher{Store: st, Channels: chans, Log: s.log,
-		Concurrency: set.Delivery.Concurrency, MaxAttempts: set.Delivery.MaxAttempts, Lease: set.Delivery.Lease}
-	s.batcher = &ingest.Batcher{Engine: s.eng}
+		Concurrency: set.Delivery.Concurrency, MaxAttempts: set.Delivery.MaxAttempts, Lease: set.Delivery.Lease,
+		ObserveSend: func(channel, outcome string, took time.Duration) {
+			s.metrics.send.WithLabelValues(connectorOf[channel], channel, outcome).Observe(took.Seconds())
+		}}
+	s.batcher = &ingest.Batcher{Engine: s.eng, Observe: func(_ int, took time.Duration) { s.metrics.ingest.Observe(took.Seconds()) }}
 	channels := strings.Join(set.ChannelNames(), ",")
 	s.reloader = &reload.Reloader{SettingsFile: opts.SettingsFile, Log: s.log, Apply: func(ws *dsl.Workspace) error {
 		// Connectors are built at start-up from the settings; a changed set of channels needs a restart.
@@ -257,7 +268,7 @@ func (s *Server) routes() (*http.ServeMux, error) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
-	mux.HandleFunc("GET /metrics", s.metrics)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry(s.metrics), promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /u/{token}", s.unsubscribePage)
 	mux.HandleFunc("POST /u/{token}", s.unsubscribe)
 	return mux, nil

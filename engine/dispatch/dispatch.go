@@ -79,6 +79,9 @@ type Dispatcher struct {
 	SendTimeout time.Duration // bound on one attempt
 	// Backoff is the wait before retry n (1-based); nil uses exponential backoff with jitter.
 	Backoff func(n int) time.Duration
+	// ObserveSend, when set, is told how long each call to a connector took and how it ended
+	// ("sent", "retry" or "failed"), for latency metrics.
+	ObserveSend func(channel, outcome string, took time.Duration)
 
 	Sent, Failed, Retried Counter
 }
@@ -255,6 +258,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m *store.Message, leaseEnd tim
 	n := m.Attempts + 1
 	var res connectors.Result
 	var sendErr error
+	var took time.Duration
 	if ch == nil {
 		sendErr = connectors.Permanent(fmt.Errorf("channel %s is not configured", m.Channel))
 	} else {
@@ -280,7 +284,9 @@ func (d *Dispatcher) deliver(ctx context.Context, m *store.Message, leaseEnd tim
 		// A send under way finishes even when the dispatcher is told to stop: cutting it would leave
 		// the customer with a message the outbox does not know was sent.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d.SendTimeout)
+		start := time.Now()
 		res, sendErr = ch.Connector.Send(sctx, toConnector(m))
+		took = time.Since(start)
 		cancel()
 	}
 	now := d.Clock.Now()
@@ -292,6 +298,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m *store.Message, leaseEnd tim
 		m.Status, m.ProviderID, m.SentAt, m.LastError = store.Sent, res.ProviderID, now, ""
 		a.Outcome, a.ProviderID = "sent", res.ProviderID
 		d.Sent.add(m.Channel)
+		d.observe(m.Channel, "sent", took)
 	case connectors.IsPermanent(sendErr) || n >= d.MaxAttempts:
 		m.Status, m.LastError = store.Failed, sendErr.Error()
 		m.Reason = "delivery failed"
@@ -300,6 +307,7 @@ func (d *Dispatcher) deliver(ctx context.Context, m *store.Message, leaseEnd tim
 		}
 		a.Outcome, a.Error = outcome(sendErr), sendErr.Error()
 		d.Failed.add(m.Channel)
+		d.observe(m.Channel, "failed", took)
 		d.Log.Warn().Str("message", m.ID).Str("customer", m.CustomerID).Str("channel", m.Channel).Int("attempt", n).Msg("message failed")
 		d.Log.Debug().Str("message", m.ID).Err(sendErr).Msg("why the message failed")
 	default:
@@ -307,11 +315,20 @@ func (d *Dispatcher) deliver(ctx context.Context, m *store.Message, leaseEnd tim
 		m.Status, m.SendAt, m.LastError = store.Pending, now.Add(wait), sendErr.Error()
 		a.Outcome, a.Error = "transient", sendErr.Error()
 		d.Retried.add(m.Channel)
+		d.observe(m.Channel, "retry", took)
 		// Provider errors may quote the address; they stay below info level.
 		d.Log.Debug().Str("message", m.ID).Str("customer", m.CustomerID).Str("channel", m.Channel).Int("attempt", n).Dur("retry_in", wait).Err(sendErr).Msg("message will be retried")
 	}
 	recs <- finished{m, a}
 	return nil
+}
+
+// observe reports a connector call; took is 0 when no connector was called (an unknown channel,
+// a message that could not be built), and then there is nothing to report.
+func (d *Dispatcher) observe(channel, outcome string, took time.Duration) {
+	if d.ObserveSend != nil && took > 0 {
+		d.ObserveSend(channel, outcome, took)
+	}
 }
 
 func outcome(err error) string {

@@ -25,6 +25,9 @@ type Batcher struct {
 	// CommitTimeout bounds one transaction: a database that hangs must not stop the batcher for
 	// good. Senders are answered at their own deadline; a commit cut short leaves nothing.
 	CommitTimeout time.Duration
+	// Observe, when set, is told how many events each transaction carried and how long it took to
+	// commit them (or to fail), for latency metrics.
+	Observe func(events int, took time.Duration)
 
 	once    sync.Once
 	in      chan *request
@@ -211,6 +214,10 @@ func (b *Batcher) answer(r *request, err error) {
 func (b *Batcher) ingest(ctx context.Context, evs []event.Event) error {
 	ctx, cancel := context.WithTimeout(ctx, b.CommitTimeout)
 	defer cancel()
+	if b.Observe != nil {
+		start := time.Now()
+		defer func() { b.Observe(len(evs), time.Since(start)) }()
+	}
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		if _, err = b.Engine.Ingest(ctx, evs); err == nil || !store.Retryable(err) {
