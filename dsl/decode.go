@@ -8,6 +8,7 @@ import (
 
 	"github.com/afterglowhq/afterglow/dsl/diag"
 	"github.com/afterglowhq/afterglow/dsl/exprs"
+	"github.com/afterglowhq/afterglow/dsl/products"
 	"github.com/afterglowhq/afterglow/dsl/timespec"
 	"github.com/afterglowhq/afterglow/dsl/yamlnode"
 	"github.com/afterglowhq/afterglow/schemas"
@@ -22,6 +23,10 @@ type decoder struct {
 	src   []byte
 	l     *diag.List
 	lines yamlnode.Lines // src split, once a position inside a value is needed
+	// products is the workspace's catalog, to check the product ids expressions write; nil with
+	// none, and noCatalog says the workspace has none (a file checked alone knows nothing).
+	products  *products.Catalog
+	noCatalog bool
 }
 
 // maxProblems bounds the problems reported per expression: the first few are what a reader
@@ -145,7 +150,28 @@ func (d *decoder) expr(n *yaml.Node, scope exprs.Scope, want exprs.Kind) *exprs.
 			d.l.Errorf(d.valuePos(n, pr.Offset), pr.Code, "%s", pr.Message)
 		}
 	}
+	if p != nil {
+		d.productRefs(n, p.Products)
+	}
 	return p
+}
+
+// productRefs warns about product ids written as text that the catalog does not list: a typo
+// makes bought() false for everyone. A warning, not an error: a product the shop no longer sells
+// is still in its customers' orders.
+func (d *decoder) productRefs(n *yaml.Node, refs []exprs.ProductRef) {
+	for _, r := range refs {
+		switch {
+		case d.products != nil && r.ID != "" && d.products.Get(r.ID) == nil:
+			what := "no order item names it unless the shop sells it under that id"
+			if r.Func == "product" {
+				what = "product() of it is nil"
+			}
+			d.l.Warnf(d.valuePos(n, r.Offset), "unknown-product", "product %q is not in the catalog%s: %s", r.ID, d.products.Suggest(r.ID), what)
+		case d.noCatalog && r.Func == "product":
+			d.l.Warnf(d.valuePos(n, r.Offset), "unknown-product", "the workspace has no catalog, so product() is always nil; name one with catalog: in afterglow.yaml")
+		}
+	}
 }
 
 // namedExprs compiles a mapping of name: expression in file order.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/afterglowhq/afterglow/dsl/diag"
 	"github.com/afterglowhq/afterglow/dsl/exprs"
+	"github.com/afterglowhq/afterglow/dsl/products"
 	"github.com/afterglowhq/afterglow/dsl/timespec"
 	"github.com/afterglowhq/afterglow/dsl/yamlnode"
 	"github.com/afterglowhq/afterglow/event/catalog"
@@ -24,11 +25,12 @@ type Context struct {
 	Customer   *exprs.Type
 	Events     *catalog.Catalog       // the event types; nil means the canonical ones
 	EventTypes map[string]*exprs.Type // their expression types (EventTypes of Events)
+	Products   *products.Catalog      // the product catalog; nil when the workspace has none
 }
 
 // Context is what the workspace's flows are checked against.
 func (w *Workspace) Context() *Context {
-	return &Context{Settings: w.Settings, Templates: w.Templates, Customer: w.Customer, Events: w.Events, EventTypes: w.EventTypes}
+	return &Context{Settings: w.Settings, Templates: w.Templates, Customer: w.Customer, Events: w.Events, EventTypes: w.EventTypes, Products: w.Products}
 }
 
 // eventType is the type of an event of type typ in expressions: typed data when the catalog has

@@ -20,7 +20,7 @@ var (
 func checker(name string) (*schemacheck.Checker, error) {
 	checkersOnce.Do(func() {
 		checkers = map[string]*schemacheck.Checker{}
-		for _, n := range []string{schemas.Flow, schemas.Template, schemas.Config, schemas.Test} {
+		for _, n := range []string{schemas.Flow, schemas.Template, schemas.Config, schemas.Test, schemas.Catalog} {
 			c, err := schemacheck.Compile(schemas.ID(n), map[string][]byte{schemas.ID(n): schemas.Bytes(n)}, formats)
 			if err != nil {
 				checkersErr = err

@@ -28,6 +28,7 @@ type Settings struct {
 	TemplateDirs   []string
 	EventDirs      []string // folders of the shop's own event types (TYPE.schema.json); none by default
 	CustomerSchema string   // absolute path, or ""
+	Catalog        string   // the product catalog's absolute path, or ""
 	TimezoneName   string
 	Location       *time.Location
 	Database       string
@@ -125,6 +126,13 @@ func parseSettings(file, dir string, src []byte, l *diag.List) *Settings {
 		if _, err := os.Stat(s.CustomerSchema); err != nil {
 			d.errorf(n, "file-missing", "customer schema %s does not exist: create it or remove customer_schema", p)
 			s.CustomerSchema = ""
+		}
+	}
+	if p, n := d.str(root, "catalog"); p != "" {
+		s.Catalog = relativeTo(s.Dir, p)
+		if _, err := os.Stat(s.Catalog); err != nil {
+			d.errorf(n, "file-missing", "catalog %s does not exist: create it or remove catalog", p)
+			s.Catalog = ""
 		}
 	}
 	if tz, n := d.str(root, "timezone"); tz != "" {

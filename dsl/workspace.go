@@ -15,9 +15,12 @@ import (
 
 	"github.com/afterglowhq/afterglow/dsl/diag"
 	"github.com/afterglowhq/afterglow/dsl/exprs"
+	"github.com/afterglowhq/afterglow/dsl/products"
 	"github.com/afterglowhq/afterglow/dsl/wsfile"
 	"github.com/afterglowhq/afterglow/dsl/yamlnode"
 	"github.com/afterglowhq/afterglow/event/catalog"
+	"github.com/afterglowhq/afterglow/schemas"
+	"gopkg.in/yaml.v3"
 )
 
 // Workspace is a loaded workspace: its settings, templates and flows, checked together.
@@ -32,7 +35,8 @@ type Workspace struct {
 	Events    *catalog.Catalog // the canonical event types and the workspace's own
 	// EventTypes are the expression types of the catalog's events, by event type.
 	EventTypes map[string]*exprs.Type
-	Files      []string // every file read, for the callers that report per file
+	Products   *products.Catalog // the product catalog, or nil when the settings name none
+	Files      []string          // every file read, for the callers that report per file
 }
 
 // FlowByID returns the flow with that id, or nil.
@@ -88,6 +92,11 @@ func ReportUnknownKind(file string, src []byte, l *diag.List) {
 		key := string(src[m[2]:m[3]])
 		if key == "flows" || key == "templates" {
 			break // the keys of a settings file, not a misspelt flow or template
+		}
+		if key == "products" {
+			l.Errorf(diag.Pos{File: file, Line: 1, Col: 1}, "file-kind",
+				"this looks like a product catalog, which no afterglow.yaml names: add catalog: with its path to the settings")
+			return
 		}
 		if near := diag.Closest(key, []string{"flow", "template"}); near != "" {
 			line := bytes.Count(src[:m[2]], []byte("\n")) + 1
@@ -187,6 +196,10 @@ func LoadWorkspace(settingsFile string, rel func(string) string, l *diag.List) *
 		}
 	}
 	w.Customer = exprs.CustomerType(w.Declared)
+	if s.Catalog != "" {
+		w.Products = loadProducts(s.Catalog, s.Dir, rel, l)
+		w.Files = append(w.Files, s.Catalog)
+	}
 	w.Events, w.Files = loadEvents(s.EventDirs, s.Dir, rel, l, w.Files)
 	w.EventTypes = EventTypes(w.Events)
 
@@ -239,6 +252,23 @@ func LoadWorkspace(settingsFile string, rel func(string) string, l *diag.List) *
 	}
 	sort.Slice(w.Flows, func(i, j int) bool { return w.Flows[i].ID < w.Flows[j].ID })
 	return w
+}
+
+// loadProducts reads the product catalog through the workspace's file rules.
+func loadProducts(path, dir string, rel func(string) string, l *diag.List) *products.Catalog {
+	b, err := wsfile.Read(path, dir, filepath.Dir(path))
+	if err != nil {
+		l.Errorf(diag.Pos{File: rel(path)}, wsfile.Code(err), "cannot read the catalog: %v", err)
+		return nil
+	}
+	file := rel(path)
+	return products.Parse(file, b, func(root *yaml.Node) {
+		if c, err := checker(schemas.Catalog); err != nil {
+			l.Errorf(diag.Pos{File: file}, "internal", "%v", err)
+		} else {
+			c.Check(file, root, l)
+		}
+	}, l)
 }
 
 // duplicateFlows reports every flow whose id another flow also uses, in each of the files, naming
@@ -315,7 +345,7 @@ func (w *Workspace) collect(rel func(string) string, l *diag.List) (flows, templ
 		var out []file
 		for _, d := range dirs {
 			for _, p := range WalkYAML(d) {
-				if seen[p] {
+				if seen[p] || p == w.Settings.Catalog {
 					continue
 				}
 				b, err := wsfile.Read(p, w.Dir, d)

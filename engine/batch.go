@@ -7,6 +7,7 @@ import (
 
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/dsl/exprs"
+	"github.com/afterglowhq/afterglow/dsl/products"
 	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/event"
 )
@@ -60,6 +61,8 @@ type custState struct {
 	// such a journey still sees events, for its exit rules and goal. Journeys loaded for that
 	// reason count as held for the whole batch; the store's cancel knows what has left since.
 	held map[string]time.Time
+	// look is what product() and the purchase-history functions read for this customer.
+	look *products.Lookup
 }
 
 // endOfTime marks a journey as holding a message for as long as the batch lasts.
@@ -397,7 +400,7 @@ func (b *batch) vars(st *custState, j *store.Journey, ev *event.Event) exprs.Var
 		b.scratch = v
 	}
 	clear(v)
-	v["customer"], v["now"] = st.customer(b.fs.Workspace.Customer), st.now
+	v["customer"], v["now"], v[exprs.LookupName] = st.customer(b.fs.Workspace.Customer), st.now, b.lookup(st)
 	if j != nil {
 		jv := b.jvars[j.ID]
 		if jv == nil {

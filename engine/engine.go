@@ -126,7 +126,9 @@ func (e *Engine) Ingest(ctx context.Context, evs []event.Event) (IngestResult, e
 	}
 	stored := make([]store.StoredEvent, 0, len(evs))
 	seen := make(map[[2]string]bool, len(evs))
+	catalog := e.Flows().Workspace.Products
 	for _, ev := range evs {
+		enrich(&ev, catalog)
 		k := [2]string{ev.Subject, ev.ID}
 		if seen[k] {
 			res.Duplicates++

@@ -99,7 +99,7 @@ func (e *Engine) fanOut(ctx context.Context, f *dsl.Flow) (n int, more bool, err
 		}
 		trigID := "schedule/" + f.ID + "/" + s.FireAt.UTC().Format(time.RFC3339)
 		for _, st := range b.order {
-			if !b.cond(f.Trigger.Audience, exprs.Vars{"customer": st.customer(b.fs.Workspace.Customer), "now": st.now}, st, f, "audience") {
+			if !b.cond(f.Trigger.Audience, exprs.Vars{"customer": st.customer(b.fs.Workspace.Customer), "now": st.now, exprs.LookupName: b.lookup(st)}, st, f, "audience") {
 				continue
 			}
 			trig := event.Event{SpecVersion: event.SpecVersion, ID: trigID, Source: "afterglow", Type: "schedule", Subject: st.c.ID, Time: s.FireAt}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/afterglowhq/afterglow/dsl"
+	"github.com/afterglowhq/afterglow/dsl/tmpl"
 	"github.com/afterglowhq/afterglow/engine/policy"
 	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/event"
@@ -108,6 +109,7 @@ func (b *batch) render(st *custState, j *store.Journey, f *dsl.Flow, step *dsl.S
 	tvars := map[string]any{
 		"customer": templateCustomer(vars["customer"].(map[string]any), st.c), "trigger": templateEvent(&j.Trigger),
 		"steps": templateSteps(j.Outputs), "journey": vars["journey"], "data": data, "unsubscribe_url": m.UnsubscribeURL,
+		tmpl.LookupVar: b.lookup(st),
 	}
 	render := v.Render
 	if b.e.opts.Preview {

@@ -1,5 +1,5 @@
 // Package schemas holds the public JSON Schemas (draft 2020-12) of the files a workspace is made
-// of: flows, templates, the settings file afterglow.yaml, and scenario tests. They are embedded in
+// of: flows, templates, the settings file afterglow.yaml, scenario tests and the product catalog. They are embedded in
 // the binary, so `validate` checks files against exactly the schemas editors use.
 //
 // The schemas check the form of a file: keys, types, patterns, which keys go together. What needs
@@ -29,6 +29,7 @@ const (
 	Template = "template.schema.json" // a template file
 	Config   = "config.schema.json"   // the settings file, afterglow.yaml
 	Test     = "test.schema.json"     // a scenario test, *.test.yaml
+	Catalog  = "catalog.schema.json"  // the product catalog named by catalog: in the settings
 )
 
 // The patterns the schemas use, by what they check. A checker that explains a failed pattern in

@@ -18,6 +18,7 @@ func TestDidYouMean(t *testing.T) {
 		{"sms", []string{"email", "push"}, ""},
 		{"tempalte", []string{"template"}, "template"},
 		{"x", []string{"x"}, ""},
+		{"lenght", []string{"bought", "len"}, "len"}, // as near: the one that starts like the word
 	}
 	for _, c := range cases {
 		if got := Closest(c.word, c.cands); got != c.want {

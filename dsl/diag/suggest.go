@@ -22,11 +22,26 @@ func Closest(word string, candidates []string) string {
 			continue
 		}
 		d := distance(lw, strings.ToLower(c))
-		if d <= limit && (bestDist < 0 || d < bestDist || d == bestDist && c < best) {
+		if d > limit || bestDist >= 0 && d > bestDist {
+			continue
+		}
+		// Of candidates as near, the one that starts like the word wins: "lenght" means "len",
+		// not "bought".
+		if bestDist < 0 || d < bestDist || prefix(lw, c) > prefix(lw, best) || prefix(lw, c) == prefix(lw, best) && c < best {
 			best, bestDist = c, d
 		}
 	}
 	return best
+}
+
+// prefix is the length of the prefix word and candidate c share, ignoring case.
+func prefix(word, c string) int {
+	c = strings.ToLower(c)
+	n := 0
+	for n < len(word) && n < len(c) && word[n] == c[n] {
+		n++
+	}
+	return n
 }
 
 // distance is the optimal-string-alignment edit distance, so a swap of two letters counts once.

@@ -37,6 +37,9 @@ type Program struct {
 	Source string
 	Want   Kind
 	prog   *vm.Program
+	// Products are the calls of product(), bought() and last_bought(), with the product id when
+	// it is written as text, for validate to look up in the catalog.
+	Products []ProductRef
 }
 
 // needsNow lists the functions whose result depends on the clock; calls get `now` appended.
@@ -77,6 +80,10 @@ func Compile(src string, scope Scope, want Kind) (*Program, []Problem) {
 			return nil, append(located(errs), warnings...)
 		}
 	}
+	refs := productRefs(tree.Node) // before the lookup is patched in
+	for i := range refs {
+		refs[i].Offset = back(refs[i].Offset)
+	}
 	// The typed check finds the mistakes and the kind of the result; it needs no program.
 	if _, err := new(checker.Checker).PatchAndCheck(tree, typed); err != nil {
 		p := fromExprError(src, err, "expr-type")
@@ -101,7 +108,7 @@ func Compile(src string, scope Scope, want Kind) (*Program, []Problem) {
 	if err != nil {
 		return nil, append(located([]Problem{fromExprError(src, err, "expr-type")}), warnings...)
 	}
-	p := &Program{Source: orig, Want: want, prog: run}
+	p := &Program{Source: orig, Want: want, prog: run, Products: refs}
 	if _, err := p.Eval(trialVars(scope)); err != nil {
 		if lp, ok := limitProblem(err); ok {
 			return nil, append(located([]Problem{lp}), warnings...)
@@ -115,9 +122,10 @@ func Compile(src string, scope Scope, want Kind) (*Program, []Problem) {
 // (every built-in function, in a fresh map) for each expression; a workspace has thousands.
 var baseConfig = sync.OnceValue(func() *conf.Config {
 	c := conf.CreateNew()
-	for _, op := range append(append(functions(), boundFunctions()...),
+	for _, op := range append(append(append(functions(), boundFunctions()...), lookupFunctions()...),
 		expr.DisableBuiltin("now"), // the engine's clock is the variable `now`; the wall clock would break tests
 		expr.Patch(nowPatcher{}),
+		expr.Patch(lookupPatcher{}),
 		expr.MaxNodes(MaxNodes),
 	) {
 		op(c)
@@ -158,10 +166,11 @@ func build(src string, c *conf.Config) (*vm.Program, error) {
 
 // typedEnv is the environment of declared types the mistakes are found with.
 func typedEnv(scope Scope) types.Map {
-	env := make(types.Map, len(scope.Names))
+	env := make(types.Map, len(scope.Names)+1)
 	for n, t := range scope.Names {
 		env[n] = t.cachedExprType()
 	}
+	env[LookupName] = types.Any
 	return env
 }
 
@@ -172,6 +181,7 @@ func looseEnv(scope Scope) types.Map {
 		env[n] = types.Any
 	}
 	env[budgetName] = types.Any
+	env[LookupName] = types.Any
 	return env
 }
 
@@ -477,6 +487,9 @@ func (p preWalker) Visit(n *ast.Node) {
 		if id, ok := x.Callee.(*ast.IdentifierNode); ok && needsNow[id.Value] && len(x.Arguments) != 1 {
 			p.w.problems = append(p.w.problems, Problem{Offset: loc(x), Code: "expr-type", Message: fmt.Sprintf("%s takes one time, like %s(customer.last_order_at)", id.Value, id.Value)})
 		}
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok && lookupFuncs[id.Value] != "" && len(x.Arguments) != 1 {
+			p.w.problems = append(p.w.problems, Problem{Offset: loc(x), Code: "expr-type", Message: fmt.Sprintf("%s takes %s", id.Value, lookupFuncs[id.Value])})
+		}
 	case *ast.VariableDeclaratorNode:
 		p.w.lets[x.Name] = true
 	case *ast.MemberNode:
@@ -517,7 +530,7 @@ func (w *nameWalker) checkFunc(id *ast.IdentifierNode) {
 	if _, ok := w.scope.Names[id.Value]; ok {
 		return // expr says it is not callable, with its own message
 	}
-	cands := append(append([]string{}, FunctionNames...), builtinNames...)
+	cands := append(append([]string{}, builtinNames...), FunctionNames...)
 	w.add(loc(id), "expr-name", "unknown function %s%s", id.Value, diag.DidYouMean(id.Value, cands))
 }
 
@@ -563,17 +576,30 @@ func (w *nameWalker) checkChain(m *ast.MemberNode) {
 		}
 		cur = mm.Node
 	}
-	id, ok := cur.(*ast.IdentifierNode)
-	if !ok || w.lets[id.Value] {
-		return
-	}
-	t, ok := w.scope.Names[id.Value]
-	if !ok {
+	var t *Type
+	var root string
+	switch r := cur.(type) {
+	case *ast.IdentifierNode:
+		if w.lets[r.Value] {
+			return
+		}
+		var known bool
+		if t, known = w.scope.Names[r.Value]; !known {
+			return
+		}
+		root = r.Value
+	case *ast.CallNode:
+		// product(id).field: the product's fields are known.
+		if callee, ok := r.Callee.(*ast.IdentifierNode); !ok || callee.Value != "product" {
+			return
+		}
+		t, root = ProductType, "product(...)"
+	default:
 		return
 	}
 	slices.Reverse(segs)
 	slices.Reverse(nodes)
-	if i, p, bad := PathProblem(t, id.Value, segs); bad {
+	if i, p, bad := PathProblem(t, root, segs); bad {
 		p.Offset = loc(nodes[i])
 		w.problems = append(w.problems, p)
 	}
@@ -715,6 +741,8 @@ func describePath(path string) string {
 		return "customer"
 	case path == "steps":
 		return "steps"
+	case path == "product(...)":
+		return "a product"
 	case strings.HasPrefix(path, "steps.") && !strings.ContainsAny(path[len("steps."):], ".["):
 		return "step " + strings.TrimPrefix(path, "steps.")
 	}

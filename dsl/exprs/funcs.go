@@ -11,7 +11,8 @@ import (
 const day = 24 * time.Hour
 
 // FunctionNames are the functions flows may call besides expr's built-ins.
-var FunctionNames = []string{"days_since", "days_until", "hours_since", "days", "hours", "has"}
+var FunctionNames = []string{"days_since", "days_until", "hours_since", "days", "hours", "has",
+	"product", "bought", "last_bought", "orders_within"}
 
 // functions returns the options that define Afterglow's functions. days_since and friends need the
 // engine's clock, so they read `now` from the environment instead of the wall clock: the same

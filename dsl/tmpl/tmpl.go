@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/afterglowhq/afterglow/dsl/products"
 	"github.com/osteele/liquid/expressions"
 	"github.com/osteele/liquid/filters"
 	"github.com/osteele/liquid/parser"
@@ -144,8 +145,9 @@ func (t *Template) Render(vars map[string]any, b *Budget) (out string, err error
 	bindings[budgetKey] = b
 	s := sessions.Get().(*session)
 	s.b = b
+	s.lookup, _ = vars[LookupVar].(*products.Lookup)
 	defer func() {
-		s.b = nil
+		s.b, s.lookup = nil, nil
 		sessions.Put(s)
 	}()
 	w := &output{b: b}
@@ -234,6 +236,9 @@ var grammar = sync.OnceValue(func() *setup {
 	s := &setup{cfg: render.NewConfig(), filters: map[string]any{}}
 	filters.AddStandardFilters(filterSet(s.filters))
 	s.filters["money"] = moneyFilter
+	for name, f := range lookupFilters(func() *products.Lookup { return nil }) {
+		s.filters[name] = f // what the checks see; each session has its own, reading its lookup
+	}
 	tags.AddStandardTags(s.cfg)
 	// include reads a file of the server's disk into the message: nothing a template may do.
 	s.cfg.AddTag("include", func(string) (func(io.Writer, render.Context) error, error) {
@@ -382,8 +387,9 @@ func weight(body []render.Node) int {
 // arguments and nothing else, so the budget is reached through the filter's own closure: each
 // session has its own set, and a rendering takes a session for its time.
 type session struct {
-	cfg render.Config
-	b   *Budget
+	cfg    render.Config
+	b      *Budget
+	lookup *products.Lookup // of the rendering under way, from its LookupVar
 }
 
 var sessions = sync.Pool{New: func() any {
@@ -391,6 +397,9 @@ var sessions = sync.Pool{New: func() any {
 	s := &session{cfg: g.cfg}
 	s.cfg.Config.Config = expressions.NewConfig()
 	for name, f := range g.filters {
+		s.cfg.AddFilter(name, s.bounded(name, f))
+	}
+	for name, f := range lookupFilters(func() *products.Lookup { return s.lookup }) {
 		s.cfg.AddFilter(name, s.bounded(name, f))
 	}
 	return s

@@ -37,6 +37,7 @@ func Suite(t *testing.T, ns NewStore) {
 		{"priority: a higher message takes a waiting lower one's place", testPriorityTakesTheWaitingPlace},
 		{"priority: a displaced message of a flow that skips over the limit is skipped", testPriorityDisplacedIsSkipped},
 		{"priority: a leased message is never taken back", testPriorityNeverTakesALeasedMessage},
+		{"catalog: items carry their product, product() reads the catalog", testCatalogProducts},
 		{"templates see exact money", testTemplatesSeeExactMoney},
 		{"held messages are cancelled when the customer leaves", testHeldMessagesAreCancelled},
 		{"an ended journey's held message stops on its exit or goal", testEndedJourneyHeldMessageStops},
