@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"time"
+
 	"github.com/afterglowhq/afterglow/dsl/products"
+	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/event"
 )
 
@@ -63,8 +66,63 @@ func withProducts(data map[string]any) {
 // templates read, at the customer's moment.
 func (b *batch) lookup(st *custState) *products.Lookup {
 	if st.look == nil {
-		st.look = &products.Lookup{Products: b.fs.Workspace.Products}
+		st.look = &products.Lookup{Products: b.fs.Workspace.Products, History: history{b, st}}
 	}
 	st.look.Now = st.now
 	return st.look
+}
+
+// history answers the purchase-history functions from the customer's orders in the ledger. The
+// first question about a customer whose orders the batch has not read reads those of every
+// customer of the batch still unread, in one read: a schedule's audience asks about each customer
+// of its batch in turn.
+type history struct {
+	b  *batch
+	st *custState
+}
+
+func (h history) orders() map[string]*store.Order {
+	if h.st.orders == nil && h.b.changeErr == nil {
+		var ids []string
+		for _, st := range h.b.order {
+			if st.orders == nil {
+				ids = append(ids, st.c.ID)
+			}
+		}
+		if err := h.b.loadOrders(ids); err != nil {
+			h.b.changeErr = err
+		}
+	}
+	return h.st.orders
+}
+
+func (h history) Bought(productID string) bool {
+	_, ok := h.LastBought(productID)
+	return ok
+}
+
+func (h history) LastBought(productID string) (time.Time, bool) {
+	var last time.Time
+	for _, o := range h.orders() {
+		if !o.Counted() || !o.PlacedAt.After(last) {
+			continue
+		}
+		for _, it := range o.Items {
+			if it.ProductID == productID {
+				last = o.PlacedAt
+				break
+			}
+		}
+	}
+	return last, !last.IsZero()
+}
+
+func (h history) OrdersWithin(d time.Duration, now time.Time) int {
+	n := 0
+	for _, o := range h.orders() {
+		if o.Counted() && o.PlacedAt.After(now.Add(-d)) && !o.PlacedAt.After(now) {
+			n++
+		}
+	}
+	return n
 }

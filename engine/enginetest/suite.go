@@ -38,6 +38,8 @@ func Suite(t *testing.T, ns NewStore) {
 		{"priority: a displaced message of a flow that skips over the limit is skipped", testPriorityDisplacedIsSkipped},
 		{"priority: a leased message is never taken back", testPriorityNeverTakesALeasedMessage},
 		{"catalog: items carry their product, product() reads the catalog", testCatalogProducts},
+		{"history: a schedule reaches exactly the owners of a product, a batch at a time", testAudienceOfOwners},
+		{"history: conditions see counted orders only", testHistoryInConditions},
 		{"templates see exact money", testTemplatesSeeExactMoney},
 		{"held messages are cancelled when the customer leaves", testHeldMessagesAreCancelled},
 		{"an ended journey's held message stops on its exit or goal", testEndedJourneyHeldMessageStops},
