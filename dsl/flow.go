@@ -74,7 +74,7 @@ func ParseFlow(file string, src []byte, ctx *Context, l *diag.List) *Flow {
 	if ctx.EventTypes == nil {
 		ctx.EventTypes = EventTypes(ctx.Events)
 	}
-	fd := &flowDecoder{decoder: decoder{file: file, src: src, l: l}, ctx: ctx, trig: exprs.EventType, ids: map[string]*yaml.Node{},
+	fd := &flowDecoder{decoder: decoder{file: file, src: src, l: l, products: ctx.Products, noCatalog: ctx.Settings != nil && ctx.Products == nil}, ctx: ctx, trig: exprs.EventType, ids: map[string]*yaml.Node{},
 		places: map[string]place{}, paths: map[*yaml.Node][]arm{}}
 	return fd.flow(root)
 }

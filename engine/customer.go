@@ -153,7 +153,6 @@ func (fs *FlowSet) eventVars(ev *event.Event) map[string]any {
 	if data == nil {
 		data = map[string]any{}
 	}
-	withProducts(data)
 	return map[string]any{"id": ev.ID, "type": ev.Type, "source": ev.Source, "subject": ev.Subject, "time": ev.Time, "data": data}
 }
 

@@ -48,20 +48,6 @@ func enrich(ev *event.Event, c *products.Catalog) {
 	ev.Data = data
 }
 
-// withProducts turns the products the items of event data carry back into what expressions see
-// (a duration for replenish_after), in the data eventVars built.
-func withProducts(data map[string]any) {
-	items, ok := data["items"].([]any)
-	if !ok {
-		return
-	}
-	for _, it := range items {
-		if m, ok := it.(map[string]any); ok && m["product"] != nil {
-			m["product"] = products.FromSnapshot(m["product"])
-		}
-	}
-}
-
 // lookup is what product() and the purchase-history functions of the customer's expressions and
 // templates read, at the customer's moment.
 func (b *batch) lookup(st *custState) *products.Lookup {

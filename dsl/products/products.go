@@ -112,27 +112,6 @@ func (p *Product) fields() map[string]any {
 		"category": text(p.Category), "related": related, "replenish_after": nil, "replenish_days": nil}
 }
 
-// FromSnapshot turns the product an order item carries into what expressions see: its
-// replenish_after, stored as text, is a duration again.
-func FromSnapshot(v any) any {
-	m, ok := v.(map[string]any)
-	if !ok {
-		return v
-	}
-	s, ok := m["replenish_after"].(string)
-	if !ok {
-		return m
-	}
-	out := make(map[string]any, len(m))
-	for k, x := range m {
-		out[k] = x
-	}
-	if d, err := parseDuration(s); err == nil {
-		out["replenish_after"] = d
-	}
-	return out
-}
-
 // History is a customer's counted orders (placed and not cancelled), as the purchase-history
 // functions read them.
 type History interface {

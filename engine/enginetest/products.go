@@ -22,7 +22,7 @@ steps:
   - id: cycle
     wait_until: {time: 'trigger.time + product(trigger.data.items[0].product_id).replenish_after', offset: -3d}
   - id: remind
-    if: 'has(trigger.data.items[0].product) && trigger.data.items[0].product.replenish_after == product(trigger.data.items[0].product_id).replenish_after'
+    if: 'has(trigger.data.items[0].product) && trigger.data.items[0].product.replenish_days == product(trigger.data.items[0].product_id).replenish_days'
     then:
       - id: mail
         send:
