@@ -42,11 +42,12 @@ func (s *Settings) Expand(lookup func(string) (string, bool)) (*Settings, error)
 		return r
 	}
 	out.Database, out.Listen, out.PublicURL, out.Secret = str(s.Database), str(s.Listen), str(s.PublicURL), str(s.Secret)
-	out.Sources.HTTPToken = str(s.Sources.HTTPToken)
-	out.Sources.ShopifySecret = str(s.Sources.ShopifySecret)
-	out.Sources.ShopifyPreviousSecret = str(s.Sources.ShopifyPreviousSecret)
-	out.Sources.ShopifyShop = str(s.Sources.ShopifyShop)
-	out.Sources.WooSecret = str(s.Sources.WooSecret)
+	out.Sources = map[string]*Source{}
+	for name, src := range s.Sources {
+		cc := *src
+		cc.With, _ = expandAny(src.With, str).(map[string]any)
+		out.Sources[name] = &cc
+	}
 	if strings.Contains(s.TimezoneName, "${") {
 		out.TimezoneName = str(s.TimezoneName)
 		loc, err := timespec.LoadLocation(out.TimezoneName)

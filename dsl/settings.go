@@ -13,6 +13,7 @@ import (
 	"github.com/afterglowhq/afterglow/dsl/yamlnode"
 	"github.com/afterglowhq/afterglow/message"
 	"github.com/afterglowhq/afterglow/schemas"
+	"github.com/afterglowhq/afterglow/sources"
 	"gopkg.in/yaml.v3"
 )
 
@@ -38,7 +39,7 @@ type Settings struct {
 	Channels       map[string]*Channel
 	Policies       Policies
 	Delivery       Delivery
-	Sources        Sources
+	Sources        map[string]*Source
 }
 
 // Delivery tunes the dispatchers.
@@ -48,17 +49,33 @@ type Delivery struct {
 	Lease       time.Duration
 }
 
-// Sources are the ways events come in; an empty secret means that source is off.
-type Sources struct {
-	HTTPToken             string
-	HTTP                  bool
-	ShopifySecret         string
-	ShopifyPreviousSecret string
-	ShopifyShop           string // the shop's myshopify.com domain
-	ShopifyTestOrders     bool   // test_orders: accept; test orders are ignored otherwise
-	Shopify               bool
-	WooSecret             string
-	Woo                   bool
+// Source is an event source the settings turn on: a name registered in the sources package and
+// its settings, as written (${VAR}s expanded by Expand). A source not listed is off.
+type Source struct {
+	Name string
+	With map[string]any
+	Line int
+}
+
+// SourceNames lists the sources turned on, sorted.
+func (s *Settings) SourceNames() []string {
+	var out []string
+	for n := range s.Sources {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// SourceSetting returns a text setting of a source, or "" when the source is off or the setting
+// absent.
+func (s *Settings) SourceSetting(source, key string) string {
+	if src := s.Sources[source]; src != nil {
+		if v, ok := src.With[key].(string); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // ChannelNames lists the channels, sorted.
@@ -75,7 +92,7 @@ func (s *Settings) ChannelNames() []string {
 func DefaultSettings(dir string) *Settings {
 	return &Settings{
 		Dir: dir, FlowDirs: []string{filepath.Join(dir, "flows")}, TemplateDirs: []string{filepath.Join(dir, "templates")},
-		TimezoneName: "UTC", Location: time.UTC, Listen: "127.0.0.1:8080", Channels: map[string]*Channel{},
+		TimezoneName: "UTC", Location: time.UTC, Listen: "127.0.0.1:8080", Channels: map[string]*Channel{}, Sources: map[string]*Source{},
 		Policies: Policies{OverLimit: "defer", LateEvents: DefaultLateEvents},
 		Delivery: Delivery{Concurrency: 16, MaxAttempts: 8, Lease: 2 * time.Minute},
 	}
@@ -168,21 +185,10 @@ func parseSettings(file, dir string, src []byte, l *diag.List) *Settings {
 		d.delivery(dn, &s.Delivery)
 	}
 	if _, sn := yamlnode.Get(root, "sources"); sn != nil {
-		if k, h := yamlnode.Get(sn, "http"); k != nil {
-			s.Sources.HTTP = true
-			s.Sources.HTTPToken, _ = d.str(h, "token")
-		}
-		if k, h := yamlnode.Get(sn, "shopify"); k != nil {
-			s.Sources.Shopify = true
-			s.Sources.ShopifySecret, _ = d.str(h, "secret")
-			s.Sources.ShopifyPreviousSecret, _ = d.str(h, "previous_secret")
-			s.Sources.ShopifyShop, _ = d.str(h, "shop")
-			to, _ := d.str(h, "test_orders")
-			s.Sources.ShopifyTestOrders = to == "accept"
-		}
-		if k, h := yamlnode.Get(sn, "woocommerce"); k != nil {
-			s.Sources.Woo = true
-			s.Sources.WooSecret, _ = d.str(h, "secret")
+		for _, p := range yamlnode.Pairs(sn) {
+			if src := d.source(p.Key, p.Value); src != nil {
+				s.Sources[src.Name] = src
+			}
 		}
 	}
 	return s
@@ -247,6 +253,20 @@ func (d *decoder) channel(k, v *yaml.Node) *Channel {
 	return c
 }
 
+// source reads one entry of `sources:` and checks it against the source's own schema.
+func (d *decoder) source(k, v *yaml.Node) *Source {
+	spec, ok := sources.Lookup(k.Value)
+	if !ok {
+		d.errorf(k, "source-unknown", "unknown event source %q%s; the sources are %s", k.Value,
+			diag.DidYouMean(k.Value, sources.Names()), strings.Join(sources.Names(), ", "))
+		return nil
+	}
+	src := &Source{Name: k.Value, Line: k.Line}
+	src.With, _ = yamlnode.Value(v).(map[string]any)
+	d.sourceSettings(spec, k, v)
+	return src
+}
+
 func shapesText(ss []message.Shape) string {
 	var out []string
 	for _, s := range ss {
@@ -299,6 +319,34 @@ func (d *decoder) connectorSettings(spec connectors.Spec, key, withKey, with *ya
 			needs[i] = strings.TrimPrefix(n, "needs ")
 		}
 		d.l.Errorf(d.pos(key), "missing-key", "connector %s needs settings under `with`: it needs %s", spec.Name, strings.Join(needs, " and "))
+	}
+}
+
+// sourceSettings checks an event source's settings against the source's own schema, as
+// connectorSettings does a connector's `with`.
+func (d *decoder) sourceSettings(spec sources.Spec, key, value *yaml.Node) {
+	c, err := connectorChecker("https://afterglow.dev/schemas/sources/"+spec.Name+".json", spec.Schema)
+	if err != nil {
+		d.errorf(key, "internal", "source %s has a broken settings schema: %v", spec.Name, err)
+		return
+	}
+	node := value
+	if node == nil || node.Kind == yaml.ScalarNode && node.ShortTag() == "!!null" {
+		node = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: key.Line, Column: key.Column}
+	}
+	var tmp diag.List
+	c.Check(d.file, node, &tmp)
+	envs := envScalars(node)
+	for _, dg := range tmp.Items() {
+		if envs[[2]int{dg.Line, dg.Col}] && dg.Code != "missing-key" && dg.Code != "unknown-key" && dg.Code != "one-of" {
+			continue
+		}
+		if strings.HasPrefix(dg.Message, "the file ") {
+			dg.Message = strings.Replace(dg.Message, "the file", "its settings", 1)
+			dg.Line, dg.Col = key.Line, key.Column
+		}
+		dg.Message = "source " + spec.Name + ": " + dg.Message
+		d.l.Add(dg)
 	}
 }
 

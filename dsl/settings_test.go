@@ -9,6 +9,8 @@ import (
 	_ "github.com/afterglowhq/afterglow/connectors/webhook"
 	_ "github.com/afterglowhq/afterglow/connectors/whatsapp_cloud"
 	"github.com/afterglowhq/afterglow/dsl/diag"
+	_ "github.com/afterglowhq/afterglow/sources/httpapi"
+	_ "github.com/afterglowhq/afterglow/sources/shopify"
 )
 
 func TestSettingsDiagnostics(t *testing.T) {
@@ -30,6 +32,14 @@ func TestSettingsDiagnostics(t *testing.T) {
 			2, 16, "wrong-type", "${VAR} is expanded only where text is expected"},
 		{"multi-shape connector without shape", "channels:\n  crm: {connector: console}\n",
 			2, 3, "channel-shape", "say which with `shape:`"},
+		{"unknown source, with a suggestion", "sources:\n  shopfy: {secret: x}\n",
+			2, 3, "source-unknown", `unknown event source "shopfy" (did you mean "shopify"?)`},
+		{"source setting missing, at the source", "sources:\n  shopify: {previous_secret: x, shop: s.myshopify.com}\n",
+			2, 3, "missing-key", "source shopify: its settings needs `secret`"},
+		{"source setting wrong, at the value", "sources:\n  shopify: {secret: x, shop: s.myshopify.com, test_orders: maybe}\n",
+			2, 60, "invalid-value", "source shopify: `test_orders`: \"maybe\" is not one of: ignore, accept"},
+		{"unknown source setting", "sources:\n  http:\n    token: ${T}\n    tokne: x\n",
+			4, 5, "unknown-key", "source http:"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -83,5 +93,28 @@ channels:
 	env["SHOP_TZ"] = "Europe/Rom"
 	if _, err := s.Expand(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err == nil || !strings.Contains(err.Error(), `did you mean "Europe/Rome"`) {
 		t.Errorf("a bad zone from the environment: %v", err)
+	}
+}
+
+// A source's ${VAR}s are resolved like a connector's, and read by name.
+func TestSourceSettingsExpand(t *testing.T) {
+	var l diag.List
+	s := ParseSettings("afterglow.yaml", []byte("sources:\n  shopify: {secret: \"${SHOP_SECRET}\", previous_secret: \"${OLD:-}\", shop: t.myshopify.com}\n"), &l)
+	if l.Len() != 0 {
+		t.Fatalf("got %v", l.Items())
+	}
+	if got := s.SourceNames(); len(got) != 1 || got[0] != "shopify" {
+		t.Fatalf("sources %v; want shopify", got)
+	}
+	out, err := s.Expand(func(k string) (string, bool) { return map[string]string{"SHOP_SECRET": "s3"}[k], k == "SHOP_SECRET" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.SourceSetting("shopify", "secret") != "s3" || out.SourceSetting("shopify", "previous_secret") != "" ||
+		out.SourceSetting("shopify", "shop") != "t.myshopify.com" || s.SourceSetting("shopify", "secret") != "${SHOP_SECRET}" {
+		t.Errorf("expanded %v from %v", out.Sources["shopify"].With, s.Sources["shopify"].With)
+	}
+	if _, err := s.Expand(func(string) (string, bool) { return "", false }); err == nil || !strings.Contains(err.Error(), "SHOP_SECRET") {
+		t.Errorf("an unset ${SHOP_SECRET} in a source: %v; want an error naming it", err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/engine/store/memstore"
 	"github.com/afterglowhq/afterglow/event"
+	_ "github.com/afterglowhq/afterglow/sources/all"
 	"github.com/rs/zerolog"
 )
 

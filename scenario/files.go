@@ -14,6 +14,7 @@ import (
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/dsl/diag"
 	"github.com/afterglowhq/afterglow/dsl/wsfile"
+	_ "github.com/afterglowhq/afterglow/sources/all" // workspaces name event sources; their settings are checked on load
 )
 
 // Find lists the scenario tests under the paths (files or folders, searched recursively).

@@ -27,9 +27,7 @@ import (
 	"github.com/afterglowhq/afterglow/engine/unsubscribe"
 	"github.com/afterglowhq/afterglow/event"
 	"github.com/afterglowhq/afterglow/sources"
-	"github.com/afterglowhq/afterglow/sources/httpapi"
-	"github.com/afterglowhq/afterglow/sources/shopify"
-	"github.com/afterglowhq/afterglow/sources/woocommerce"
+	_ "github.com/afterglowhq/afterglow/sources/all" // the server mounts the sources the settings name
 	"github.com/rs/zerolog"
 )
 
@@ -224,7 +222,6 @@ func (c counting) CustomerOfOrder(ctx context.Context, source, orderID string) (
 
 func (s *Server) routes() (*http.ServeMux, error) {
 	mux := http.NewServeMux()
-	src := s.settings.Sources
 	// What anyone may make an ingest request cost before it is authenticated is bounded: the
 	// memory of the bodies being read, the log lines of refused signatures, and, once accepted,
 	// the time it waits for the database.
@@ -238,30 +235,18 @@ func (s *Server) routes() (*http.ServeMux, error) {
 	ingest := func(pattern string, h http.Handler) {
 		mux.Handle(pattern, sources.WithDeadline(h, s.opts.IngestTimeout))
 	}
-	if src.HTTP {
-		h, err := httpapi.New(counting{s, "http"}, httpapi.Config{Token: src.HTTPToken, Logger: s.log, Now: s.eng.Now,
-			Budget: budget, AuthFailures: refused("http")})
-		if err != nil {
-			return nil, fmt.Errorf("sources.http: %w", err)
+	// Each source the settings turn on is mounted at its own path, as its registration says.
+	for _, name := range s.settings.SourceNames() {
+		spec, ok := sources.Lookup(name)
+		if !ok {
+			return nil, fmt.Errorf("sources.%s: no such event source; the sources are %s", name, strings.Join(sources.Names(), ", "))
 		}
-		ingest("POST "+httpapi.Path, h)
-	}
-	if src.Shopify {
-		h, err := shopify.New(counting{s, "shopify"}, shopify.Config{Secret: src.ShopifySecret, PreviousSecret: src.ShopifyPreviousSecret,
-			Shop: src.ShopifyShop, TestOrders: src.ShopifyTestOrders, Logger: s.log, Now: s.eng.Now,
-			Budget: budget, AuthFailures: refused("shopify")})
+		h, err := spec.New(s.settings.Sources[name].With, sources.Options{Sink: counting{s, name}, Logger: s.log, Now: s.eng.Now,
+			Budget: budget, AuthFailures: refused(name)})
 		if err != nil {
-			return nil, fmt.Errorf("sources.shopify: %w", err)
+			return nil, fmt.Errorf("sources.%s: %w", name, err)
 		}
-		ingest("POST /webhooks/shopify", h)
-	}
-	if src.Woo {
-		h, err := woocommerce.New(counting{s, "woocommerce"}, woocommerce.Config{Secret: src.WooSecret, Logger: s.log, Now: s.eng.Now,
-			Budget: budget, AuthFailures: refused("woocommerce")})
-		if err != nil {
-			return nil, fmt.Errorf("sources.woocommerce: %w", err)
-		}
-		ingest("POST /webhooks/woocommerce", h)
+		ingest("POST "+spec.Path, h)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")

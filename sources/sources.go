@@ -2,8 +2,9 @@
 // optional lookup of an order's customer, and the HTTP plumbing every source needs (a size-limited
 // body reader, HMAC checks in constant time, JSON answers).
 //
-// Each source lives in its own folder: httpapi (canonical CloudEvents over HTTP), shopify and
-// woocommerce (platform webhooks converted to canonical events). README.md in this folder maps every
+// Each source lives in its own folder and registers a Spec (registry.go): httpapi (canonical
+// CloudEvents over HTTP), shopify and woocommerce (platform webhooks converted to canonical
+// events); sources/all imports them all. README.md in this folder maps every
 // platform topic to the events it produces and explains how event ids are derived.
 package sources
 

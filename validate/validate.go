@@ -12,12 +12,13 @@ import (
 	"strings"
 	"sync"
 
-	// Settings name connectors, and validate checks each one's settings against its own schema, so
-	// every built-in connector must be registered.
+	// Settings name connectors and event sources, and validate checks each one's settings against
+	// its own schema, so every built-in one must be registered.
 	_ "github.com/afterglowhq/afterglow/connectors/all"
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/dsl/diag"
 	"github.com/afterglowhq/afterglow/dsl/wsfile"
+	_ "github.com/afterglowhq/afterglow/sources/all"
 )
 
 // Result is what a validation found.

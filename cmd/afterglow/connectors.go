@@ -8,6 +8,7 @@ import (
 
 	"github.com/afterglowhq/afterglow/connectors"
 	_ "github.com/afterglowhq/afterglow/connectors/all"
+	_ "github.com/afterglowhq/afterglow/sources/all"
 	"github.com/spf13/cobra"
 )
 

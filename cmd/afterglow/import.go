@@ -119,7 +119,7 @@ func importShopify(ctx context.Context, c *cli, o importShopifyOptions) error {
 	if url == "" {
 		return usagef("no database: use --db, `database:` in the settings, or DATABASE_URL")
 	}
-	shop, err := shopDomain(firstNonEmpty(o.shop, ws.Settings.Sources.ShopifyShop))
+	shop, err := shopDomain(firstNonEmpty(o.shop, ws.Settings.SourceSetting("shopify", "shop")))
 	if err != nil {
 		return usageError{err}
 	}

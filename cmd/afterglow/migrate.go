@@ -117,7 +117,7 @@ func settingsDatabase(file string, src []byte) (string, error) {
 	}
 	only := *s
 	only.Channels = nil
-	only.Listen, only.PublicURL, only.Secret, only.Sources = "", "", "", dsl.Sources{}
+	only.Listen, only.PublicURL, only.Secret, only.Sources = "", "", "", nil
 	expanded, err := only.Expand(os.LookupEnv)
 	if err != nil {
 		return "", err

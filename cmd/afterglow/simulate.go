@@ -212,7 +212,7 @@ func simulationHistory(ctx context.Context, c *cli, ws *dsl.Workspace, o simulat
 	if len(files.Orders) == 0 {
 		return usagef("--history %s: no orders_export.csv there (the folder holds Shopify's orders_export.csv and, optionally, customers_export.csv)", dir)
 	}
-	shop := ws.Settings.Sources.ShopifyShop
+	shop := ws.Settings.SourceSetting("shopify", "shop")
 	if shop == "" {
 		shop = "history" // ids only need to be stable within the simulation
 	}

@@ -15,7 +15,7 @@ import (
 	"sync"
 
 	"github.com/afterglowhq/afterglow/connectors"
-	"github.com/afterglowhq/afterglow/connectors/internal/settings"
+	"github.com/afterglowhq/afterglow/internal/settings"
 	"github.com/afterglowhq/afterglow/message"
 )
 

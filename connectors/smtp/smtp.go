@@ -27,7 +27,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/afterglowhq/afterglow/connectors"
-	"github.com/afterglowhq/afterglow/connectors/internal/settings"
+	"github.com/afterglowhq/afterglow/internal/settings"
 	"github.com/afterglowhq/afterglow/message"
 )
 

@@ -15,6 +15,7 @@ import (
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/dsl/diag"
 	"github.com/afterglowhq/afterglow/internal/pgtest"
+	_ "github.com/afterglowhq/afterglow/sources/all" // settings name sources
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/shopspring/decimal"
 )

@@ -23,6 +23,7 @@ import (
 	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/event"
 	"github.com/afterglowhq/afterglow/sim"
+	_ "github.com/afterglowhq/afterglow/sources/all" // settings name sources
 	"github.com/rs/zerolog"
 )
 

@@ -11,6 +11,7 @@ import (
 
 	_ "github.com/afterglowhq/afterglow/connectors/all"
 	"github.com/afterglowhq/afterglow/dsl"
+	_ "github.com/afterglowhq/afterglow/sources/all"
 	"github.com/rs/zerolog"
 )
 

@@ -15,6 +15,7 @@ import (
 	"github.com/afterglowhq/afterglow/engine"
 	"github.com/afterglowhq/afterglow/engine/clock"
 	"github.com/afterglowhq/afterglow/sim"
+	_ "github.com/afterglowhq/afterglow/sources/all"
 	"github.com/rs/zerolog"
 )
 

@@ -1,4 +1,5 @@
-// Package settings reads a connector's `with` mapping as decoded from afterglow.yaml.
+// Package settings reads the settings of a connector (its `with`) or of an event source (its entry
+// under `sources:`) as decoded from afterglow.yaml.
 //
 // Values arrive as YAML decoded them, after ${VAR} substitution: a port may be the integer 587 or
 // the string "587", a flag true or "true". A Reader accepts both where a person would, collects
