@@ -109,6 +109,8 @@ func either(fs ...func(string) bool) func(string) bool {
 	}
 }
 
-func both(a, b func(string) bool) func(string) bool { return func(p string) bool { return a(p) && b(p) } }
+func both(a, b func(string) bool) func(string) bool {
+	return func(p string) bool { return a(p) && b(p) }
+}
 
 func not(f func(string) bool) func(string) bool { return func(p string) bool { return !f(p) } }
