@@ -14,15 +14,10 @@ import (
 	"github.com/afterglowhq/afterglow/schemas"
 )
 
-// loadEvents reads the shop's own event types, one TYPE.schema.json a type, from the events
-// folders, and builds the workspace's event catalog. Mistakes are reported at their line and
-// column; a declaration with one is left out of the catalog.
-func loadEvents(dirs []string, wsDir string, rel func(string) string, l *diag.List, files []string) (*catalog.Catalog, []string) {
-	if len(dirs) == 0 {
-		return catalog.Canonical(), files
-	}
-	var decls []catalog.Declaration
-	srcs := map[string][]byte{}
+// readEvents reads the shop's own event types, one TYPE.schema.json a type, from the events
+// folders, each under the name diagnostics show; it adds the files read to files.
+func readEvents(dirs []string, wsDir string, rel func(string) string, l *diag.List, files []string) ([]File, []string) {
+	var out []File
 	for _, f := range walkEventSchemas(dirs) {
 		p := f.path
 		b, err := wsfile.Read(p, wsDir, f.dir)
@@ -31,9 +26,22 @@ func loadEvents(dirs []string, wsDir string, rel func(string) string, l *diag.Li
 			continue
 		}
 		files = append(files, p)
-		name := rel(p)
-		srcs[name] = b
-		decls = append(decls, catalog.Declaration{Type: strings.TrimSuffix(filepath.Base(p), schemas.EventSuffix), File: name, Source: b})
+		out = append(out, File{rel(p), b})
+	}
+	return out, files
+}
+
+// buildEvents builds the workspace's event catalog from the shop's event type files. Mistakes are
+// reported at their line and column; a declaration with one is left out of the catalog.
+func buildEvents(files []File, l *diag.List) *catalog.Catalog {
+	if len(files) == 0 {
+		return catalog.Canonical()
+	}
+	var decls []catalog.Declaration
+	srcs := map[string][]byte{}
+	for _, f := range files {
+		srcs[f.Path] = f.Src
+		decls = append(decls, catalog.Declaration{Type: strings.TrimSuffix(filepath.Base(f.Path), schemas.EventSuffix), File: f.Path, Source: f.Src})
 	}
 	cat, mistakes := catalog.Build(decls)
 	for _, m := range mistakes {
@@ -45,7 +53,7 @@ func loadEvents(dirs []string, wsDir string, rel func(string) string, l *diag.Li
 			l.Errorf(pos, "event-schema", "%s", m.Message)
 		}
 	}
-	return cat, files
+	return cat
 }
 
 type eventFile struct{ path, dir string }

@@ -3,7 +3,9 @@ package dsl
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -42,10 +44,22 @@ func (c *Context) eventType(typ string) *exprs.Type {
 	return exprs.EventType
 }
 
-// Version is a flow's version: the hash of its file's content.
-func Version(src []byte) string {
-	h := sha256.Sum256(src)
-	return hex.EncodeToString(h[:6])
+// Version is a flow's version: the hash of its file's content and of the template files it names
+// (by name, each with its content), so that editing a template makes a new version as editing the
+// flow does. A flow that names no template file keeps the hash of its file alone.
+func Version(src []byte, templates map[string]*Template) string {
+	h := sha256.New()
+	h.Write(src)
+	names := make([]string, 0, len(templates))
+	for n := range templates {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(h, "\x00template %s %d\x00", n, len(templates[n].Source))
+		h.Write(templates[n].Source)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:6])
 }
 
 // ParseFlow reads, checks and compiles one flow file.
@@ -90,7 +104,8 @@ type flowDecoder struct {
 }
 
 func (fd *flowDecoder) flow(root *yaml.Node) *Flow {
-	f := &Flow{File: fd.file, Source: fd.src, Version: Version(fd.src), Status: "active", Index: map[string]*Step{}}
+	f := &Flow{File: fd.file, Source: fd.src, Status: "active", Index: map[string]*Step{}}
+	defer func() { f.Version = Version(fd.src, f.Templates) }()
 	fd.f = f
 	var idNode *yaml.Node
 	f.ID, idNode = fd.str(root, "flow")

@@ -31,7 +31,10 @@ type Flow struct {
 	IDLine      int // where the id is written, for diagnostics that concern the whole flow
 	IDCol       int
 	Source      []byte
-	Version     string // hash of Source: a journey stays on the version it entered with
+	// Templates are the template files the flow's steps name, as they were when it was read: a
+	// journey renders with the templates of the version it entered with.
+	Templates map[string]*Template
+	Version   string // hash of Source and of its Templates: a journey stays on the version it entered with
 }
 
 // Runs reports whether the engine runs the flow at all (drafts are only validated).

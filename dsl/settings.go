@@ -100,12 +100,12 @@ func DefaultSettings(dir string) *Settings {
 
 // ParseSettings reads an afterglow.yaml; the paths in it are relative to the file's folder.
 func ParseSettings(file string, src []byte, l *diag.List) *Settings {
-	return parseSettings(file, filepath.Dir(file), src, l)
+	return parseSettings(file, filepath.Dir(file), src, l, true)
 }
 
 // parseSettings reads settings whose paths are relative to dir, which may differ from the folder
-// of the name that diagnostics show.
-func parseSettings(file, dir string, src []byte, l *diag.List) *Settings {
+// of the name that diagnostics show. With onDisk, the folders and files they name must exist.
+func parseSettings(file, dir string, src []byte, l *diag.List, onDisk bool) *Settings {
 	s := DefaultSettings(dir)
 	s.File = file
 	root, ok := yamlnode.Parse(file, src, l)
@@ -130,24 +130,24 @@ func parseSettings(file, dir string, src []byte, l *diag.List) *Settings {
 		return s
 	}
 	if _, v := yamlnode.Get(root, "flows"); v != nil {
-		s.FlowDirs = d.dirs(s.Dir, v)
+		s.FlowDirs = d.dirs(s.Dir, v, onDisk)
 	}
 	if _, v := yamlnode.Get(root, "templates"); v != nil {
-		s.TemplateDirs = d.dirs(s.Dir, v)
+		s.TemplateDirs = d.dirs(s.Dir, v, onDisk)
 	}
 	if _, v := yamlnode.Get(root, "events"); v != nil {
-		s.EventDirs = d.dirs(s.Dir, v)
+		s.EventDirs = d.dirs(s.Dir, v, onDisk)
 	}
 	if p, n := d.str(root, "customer_schema"); p != "" {
 		s.CustomerSchema = relativeTo(s.Dir, p)
-		if _, err := os.Stat(s.CustomerSchema); err != nil {
+		if _, err := os.Stat(s.CustomerSchema); onDisk && err != nil {
 			d.errorf(n, "file-missing", "customer schema %s does not exist: create it or remove customer_schema", p)
 			s.CustomerSchema = ""
 		}
 	}
 	if p, n := d.str(root, "catalog"); p != "" {
 		s.Catalog = relativeTo(s.Dir, p)
-		if _, err := os.Stat(s.Catalog); err != nil {
+		if _, err := os.Stat(s.Catalog); onDisk && err != nil {
 			d.errorf(n, "file-missing", "catalog %s does not exist: create it or remove catalog", p)
 			s.Catalog = ""
 		}
@@ -194,14 +194,14 @@ func parseSettings(file, dir string, src []byte, l *diag.List) *Settings {
 	return s
 }
 
-func (d *decoder) dirs(base string, n *yaml.Node) []string {
+func (d *decoder) dirs(base string, n *yaml.Node, onDisk bool) []string {
 	var out []string
 	for _, it := range yamlnode.Items(n) {
 		if !yamlnode.IsScalar(it) {
 			continue
 		}
 		p := relativeTo(base, it.Value)
-		if st, err := os.Stat(p); err != nil || !st.IsDir() {
+		if st, err := os.Stat(p); onDisk && (err != nil || !st.IsDir()) {
 			d.errorf(it, "file-missing", "folder %s does not exist (a relative path starts from the folder of afterglow.yaml)", it.Value)
 			continue
 		}

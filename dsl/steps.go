@@ -222,6 +222,10 @@ func (fd *flowDecoder) templateRef(tn *yaml.Node, name string, shape message.Sha
 		fd.errorf(tn, "template-missing", "no template named %q%s; templates live in the settings' template folders, one `template: NAME` per file", name, diag.DidYouMean(name, names))
 		return
 	}
+	if fd.f.Templates == nil {
+		fd.f.Templates = map[string]*Template{}
+	}
+	fd.f.Templates[name] = t
 	if shape != "" && t.Shape != "" && t.Shape != shape {
 		fd.errorf(tn, "template-shape", "template %s is %s content (%s:%d), but channel %s carries %s content", name, t.Shape, filepathBase(t.File), t.Line, channel, shape)
 	}

@@ -24,6 +24,7 @@ type Template struct {
 	Line        int // where the name is written
 	Col         int
 	DataRefs    []string // the data.NAME variables it uses, which a send step should set
+	Source      []byte   // the file's content, kept with the versions of the flows that name it
 }
 
 var dataRef = regexp.MustCompile(`(?:^|[^.\w])data\.([A-Za-z_][A-Za-z0-9_]*)`)
@@ -43,7 +44,7 @@ func ParseTemplate(file string, src []byte, l *diag.List) *Template {
 		return nil
 	}
 	d := &decoder{file: file, src: src, l: l}
-	t := &Template{File: file, Line: 1, Col: 1}
+	t := &Template{File: file, Line: 1, Col: 1, Source: src}
 	var nn *yaml.Node
 	t.Name, nn = d.str(root, "template")
 	if nn != nil {

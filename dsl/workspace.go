@@ -37,6 +37,13 @@ type Workspace struct {
 	EventTypes map[string]*exprs.Type
 	Products   *products.Catalog // the product catalog, or nil when the settings name none
 	Files      []string          // every file read, for the callers that report per file
+
+	SettingsSource []byte // the settings file's content, ${VAR}s unexpanded
+	SchemaFile     string // the customer schema's name, when the settings declare one
+	SchemaSource   []byte
+	EventSchemas   []File // the shop's own event types' files
+	CatalogFile    string // the product catalog's name, when the settings name one
+	CatalogSource  []byte
 }
 
 // FlowByID returns the flow with that id, or nil.
@@ -183,32 +190,86 @@ func LoadWorkspace(settingsFile string, rel func(string) string, l *diag.List) *
 		return nil
 	}
 	// Paths inside the settings are absolute for reading; diagnostics name them relative.
-	s := parseSettings(rel(abs), filepath.Dir(abs), src, l)
-	w := &Workspace{Dir: s.Dir, Settings: s, Templates: map[string]*Template{}, Files: []string{abs}, Events: catalog.Canonical()}
+	s := parseSettings(rel(abs), filepath.Dir(abs), src, l, true)
+	w := &Workspace{Dir: s.Dir, Settings: s, SettingsSource: src, Files: []string{abs}}
 	if s.CustomerSchema != "" {
 		b, err := wsfile.Read(s.CustomerSchema, s.Dir, filepath.Dir(s.CustomerSchema))
 		switch {
 		case err == nil:
-			w.Declared = ParseCustomerSchema(rel(s.CustomerSchema), b, l)
+			w.SchemaFile, w.SchemaSource = rel(s.CustomerSchema), b
 			w.Files = append(w.Files, s.CustomerSchema)
 		case !errors.Is(err, fs.ErrNotExist): // a missing schema is reported with the settings
 			l.Errorf(diag.Pos{File: rel(s.CustomerSchema)}, wsfile.Code(err), "cannot read the customer schema: %v", err)
 		}
 	}
-	w.Customer = exprs.CustomerType(w.Declared)
 	if s.Catalog != "" {
-		w.Products = loadProducts(s.Catalog, s.Dir, rel, l)
 		w.Files = append(w.Files, s.Catalog)
+		if b, err := wsfile.Read(s.Catalog, s.Dir, filepath.Dir(s.Catalog)); err != nil {
+			l.Errorf(diag.Pos{File: rel(s.Catalog)}, wsfile.Code(err), "cannot read the catalog: %v", err)
+		} else {
+			w.CatalogFile, w.CatalogSource = rel(s.Catalog), b
+		}
 	}
-	w.Events, w.Files = loadEvents(s.EventDirs, s.Dir, rel, l, w.Files)
+	w.EventSchemas, w.Files = readEvents(s.EventDirs, s.Dir, rel, l, w.Files)
+	flowFiles, tplFiles, refused := w.collect(rel, l)
+	for _, f := range append(append(append([]File{}, flowFiles...), tplFiles...), refused...) {
+		w.Files = append(w.Files, f.Path)
+	}
+	named := func(fs []File) []File {
+		out := make([]File, len(fs))
+		for i, f := range fs {
+			out[i] = File{rel(f.Path), f.Src}
+		}
+		return out
+	}
+	w.build(named(flowFiles), named(tplFiles), l)
+	return w
+}
+
+// WorkspaceSources are the texts of a workspace's files, each under the name its diagnostics show.
+type WorkspaceSources struct {
+	Dir          string // the workspace's folder: the settings' paths are read against it
+	SettingsFile string
+	Settings     []byte
+	SchemaFile   string // empty when the settings name no customer schema
+	Schema       []byte
+	Events       []File // the shop's own event types (TYPE.schema.json)
+	CatalogFile  string // empty when the settings name no product catalog
+	Catalog      []byte
+	Flows        []File
+	Templates    []File
+}
+
+// File is a file's name and content.
+type File struct {
+	Path string
+	Src  []byte
+}
+
+// FromSources builds a workspace from the texts of its files, as LoadWorkspace builds one from the
+// disk, reading nothing: the engine keeps the texts of the last valid workspace it ran, to start
+// on them when the files on disk have errors.
+func FromSources(src WorkspaceSources, l *diag.List) *Workspace {
+	s := parseSettings(src.SettingsFile, src.Dir, src.Settings, l, false)
+	w := &Workspace{Dir: s.Dir, Settings: s, SettingsSource: src.Settings, SchemaFile: src.SchemaFile, SchemaSource: src.Schema,
+		EventSchemas: src.Events, CatalogFile: src.CatalogFile, CatalogSource: src.Catalog}
+	w.build(src.Flows, src.Templates, l)
+	return w
+}
+
+// build parses the customer schema, the templates and the flows, and checks them together.
+func (w *Workspace) build(flowFiles, tplFiles []File, l *diag.List) {
+	if w.SchemaSource != nil {
+		w.Declared = ParseCustomerSchema(w.SchemaFile, w.SchemaSource, l)
+	}
+	w.Customer = exprs.CustomerType(w.Declared)
+	if w.CatalogSource != nil {
+		w.Products = parseProducts(w.CatalogFile, w.CatalogSource, l)
+	}
+	w.Events = buildEvents(w.EventSchemas, l)
 	w.EventTypes = EventTypes(w.Events)
 
-	flowFiles, tplFiles, refused := w.collect(rel, l)
-	for _, f := range append(append(append([]file{}, flowFiles...), tplFiles...), refused...) {
-		w.Files = append(w.Files, f.path)
-	}
-
-	tpls := parallel(tplFiles, func(f file) *Template { return ParseTemplate(rel(f.path), f.src, l) })
+	tpls := parallel(tplFiles, func(f File) *Template { return ParseTemplate(f.Path, f.Src, l) })
 	w.Templates = uniqueTemplates(tpls, l)
 	for _, t := range tpls {
 		if t != nil {
@@ -221,9 +282,9 @@ func LoadWorkspace(settingsFile string, rel func(string) string, l *diag.List) *
 		flow *Flow
 		ok   bool
 	}
-	results := parallel(flowFiles, func(file file) parsed {
+	results := parallel(flowFiles, func(file File) parsed {
 		var fl diag.List
-		f := ParseFlow(rel(file.path), file.src, ctx, &fl)
+		f := ParseFlow(file.Path, file.Src, ctx, &fl)
 		l.Merge(&fl)
 		return parsed{f, !fl.HasErrors()}
 	})
@@ -251,17 +312,10 @@ func LoadWorkspace(settingsFile string, rel func(string) string, l *diag.List) *
 		}
 	}
 	sort.Slice(w.Flows, func(i, j int) bool { return w.Flows[i].ID < w.Flows[j].ID })
-	return w
 }
 
-// loadProducts reads the product catalog through the workspace's file rules.
-func loadProducts(path, dir string, rel func(string) string, l *diag.List) *products.Catalog {
-	b, err := wsfile.Read(path, dir, filepath.Dir(path))
-	if err != nil {
-		l.Errorf(diag.Pos{File: rel(path)}, wsfile.Code(err), "cannot read the catalog: %v", err)
-		return nil
-	}
-	file := rel(path)
+// parseProducts parses the product catalog.
+func parseProducts(file string, b []byte, l *diag.List) *products.Catalog {
 	return products.Parse(file, b, func(root *yaml.Node) {
 		if c, err := checker(schemas.Catalog); err != nil {
 			l.Errorf(diag.Pos{File: file}, "internal", "%v", err)
@@ -330,19 +384,13 @@ func uniqueTemplates(tpls []*Template, l *diag.List) map[string]*Template {
 	return out
 }
 
-// file is a workspace file read.
-type file struct {
-	path string
-	src  []byte
-}
-
 // collect reads the flow files in the flow folders and the template files in the template
 // folders. A file that is not a regular file of the workspace is reported and left out (refused
 // lists them): it is never read.
-func (w *Workspace) collect(rel func(string) string, l *diag.List) (flows, templates, refused []file) {
+func (w *Workspace) collect(rel func(string) string, l *diag.List) (flows, templates, refused []File) {
 	seen := map[string]bool{}
-	classify := func(dirs []string, want Kind) []file {
-		var out []file
+	classify := func(dirs []string, want Kind) []File {
+		var out []File
 		for _, d := range dirs {
 			for _, p := range WalkYAML(d) {
 				if seen[p] || p == w.Settings.Catalog {
@@ -352,13 +400,13 @@ func (w *Workspace) collect(rel func(string) string, l *diag.List) (flows, templ
 				if err != nil {
 					seen[p] = true
 					l.Errorf(diag.Pos{File: rel(p)}, wsfile.Code(err), "cannot read: %v", err)
-					refused = append(refused, file{path: p})
+					refused = append(refused, File{Path: p})
 					continue
 				}
 				k := FileKind(p, b)
 				if k == want {
 					seen[p] = true
-					out = append(out, file{p, b})
+					out = append(out, File{p, b})
 					continue
 				}
 				if k == KindUnknown && !seen[p+"?"] {
@@ -375,7 +423,7 @@ func (w *Workspace) collect(rel func(string) string, l *diag.List) (flows, templ
 }
 
 // parallel maps fn over files on every core, keeping their order.
-func parallel[T any](paths []file, fn func(file) T) []T {
+func parallel[T any](paths []File, fn func(File) T) []T {
 	out := make([]T, len(paths))
 	work := make(chan int)
 	var wg sync.WaitGroup

@@ -85,15 +85,16 @@ func (st *custState) holds(j *store.Journey) bool {
 
 func (e *Engine) newBatch(ctx context.Context, tx store.Tx) *batch {
 	return &batch{e: e, fs: e.Flows(), ctx: ctx, tx: tx, now: e.clock.Now(), custs: map[string]*custState{},
-		counts: tally{types: map[string]int64{}, journeys: map[[2]string]int64{}}}
+		counts: tally{types: map[string]int64{}, journeys: map[[2]string]int64{}, unrunnable: map[string]int64{}}}
 }
 
 // tally is what a batch did, for the metrics. A transaction that fails is retried from scratch,
 // so it is counted only when it commits.
 type tally struct {
-	late     int64               // events processed as late
-	types    map[string]int64    // events processed by type
-	journeys map[[2]string]int64 // kind (entered, completed, ...) and flow
+	late       int64               // events processed as late
+	types      map[string]int64    // events processed by type
+	journeys   map[[2]string]int64 // kind (entered, completed, ...) and flow
+	unrunnable map[string]int64    // journeys ended because their version cannot run, by flow
 }
 
 // load reads the open journeys and entry records of the locked customers. Journeys count as open
@@ -299,7 +300,7 @@ func (b *batch) event(st *custState, ev store.StoredEvent, late bool) {
 		if !j.Open(st.now) && !st.holds(j) {
 			continue
 		}
-		f := b.e.flowFor(b.ctx, b.tx, b.fs, j)
+		f := b.flowFor(st, j)
 		if f == nil {
 			continue
 		}
@@ -316,13 +317,38 @@ func (b *batch) event(st *custState, ev store.StoredEvent, late bool) {
 	}
 }
 
+// flowFor is the flow version journey j runs on. A journey whose version cannot run ends, with
+// the reason, a log line and a count, rather than wait for ever; nil then, as when the version
+// could not be read now.
+func (b *batch) flowFor(st *custState, j *store.Journey) *dsl.Flow {
+	f, reason, err := b.e.flowFor(b.ctx, b.tx, b.fs, j)
+	if err != nil {
+		b.e.log.Warn().Str("journey", j.ID).Str("flow", j.FlowID).Str("version", j.FlowVersion).Err(err).Msg("flow version not read; the journey goes on later")
+		return nil
+	}
+	if f != nil {
+		return f
+	}
+	switch {
+	case j.Status == store.Active:
+		b.e.log.Error().Str("customer", st.c.ID).Str("journey", j.ID).Str("flow", j.FlowID).Str("version", j.FlowVersion).
+			Str("reason", reason).Msg("a journey's flow version cannot run: the journey ends")
+		b.end(st, j, store.Exited, reason)
+		b.counts.unrunnable[j.FlowID]++
+	case !j.GoalUntil.IsZero():
+		j.GoalUntil = time.Time{} // an ended journey watching for its goal stops watching
+		st.mark(j)
+	}
+	return nil
+}
+
 // checkConditions ends active journeys whose event-less exit rule now holds.
 func (b *batch) checkConditions(st *custState) {
 	for _, j := range st.journeys {
 		if j.Status != store.Active {
 			continue
 		}
-		if f := b.e.flowFor(b.ctx, b.tx, b.fs, j); f != nil {
+		if f := b.flowFor(st, j); f != nil {
 			b.conditionExit(st, j, f)
 		}
 	}
@@ -342,11 +368,13 @@ func (b *batch) wake(st *custState, until time.Time) {
 			st.now = at
 		}
 		if j != nil {
-			f := b.e.flowFor(b.ctx, b.tx, b.fs, j)
+			f := b.flowFor(st, j)
 			if f == nil {
-				// Its version cannot be run now; look again later rather than spin on it.
-				j.WakeAt = b.now.Add(time.Hour)
-				st.mark(j)
+				if j.Status == store.Active && !j.WakeAt.After(at) {
+					// Its version could not be read now; look again later rather than spin on it.
+					j.WakeAt = b.now.Add(time.Hour)
+					st.mark(j)
+				}
 				continue
 			}
 			b.resume(st, j, f)

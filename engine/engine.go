@@ -5,6 +5,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -57,7 +58,7 @@ type Engine struct {
 	clock clock.Clock
 	log   zerolog.Logger
 	flows atomic.Pointer[FlowSet]
-	old   sync.Map // flow version -> *dsl.Flow, compiled from stored sources
+	old   sync.Map // flow version -> *dsl.Flow compiled from stored sources, or the string why it cannot run
 	Stats Counters
 }
 
@@ -86,10 +87,16 @@ func (e *Engine) SetFlows(ctx context.Context, fs *FlowSet) error {
 	return nil
 }
 
-// SaveVersions stores the source of every flow version, so that a journey can finish on its
-// version after the file changed or the process restarted.
+// SaveVersions stores the source of every flow version, with its templates, so that a journey can
+// finish on its version after the files changed or the process restarted; and it records the
+// workspace as the last one run, for a process that starts while the files on disk are invalid.
 func (e *Engine) SaveVersions(ctx context.Context, fs *FlowSet) error {
-	return e.store.InTx(ctx, func(tx store.Tx) error { return tx.SaveFlowVersions(ctx, fs.Versions()) })
+	return e.store.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.SaveFlowVersions(ctx, fs.Versions()); err != nil {
+			return err
+		}
+		return tx.SaveWorkspace(ctx, fs.record(e.clock.Now()))
+	})
 }
 
 // Store returns the engine's store.
@@ -328,13 +335,18 @@ func (e *Engine) RefreshDates(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// flowFor returns the flow version a journey runs on, compiling a stored older version on demand.
-func (e *Engine) flowFor(ctx context.Context, tx store.Tx, fs *FlowSet, j *store.Journey) *dsl.Flow {
+// flowFor returns the flow version a journey runs on, compiling a stored older version on demand
+// with the templates stored with it. A version that cannot run, because it is not stored or no
+// longer compiles, comes with the reason; one that could not be read now, with an error.
+func (e *Engine) flowFor(ctx context.Context, tx store.Tx, fs *FlowSet, j *store.Journey) (*dsl.Flow, string, error) {
 	if f := fs.versionOf(j.FlowVersion); f != nil {
-		return f
+		return f, "", nil
 	}
-	if f, ok := e.old.Load(j.FlowVersion); ok {
-		return f.(*dsl.Flow)
+	if v, ok := e.old.Load(j.FlowVersion); ok {
+		if f, ok := v.(*dsl.Flow); ok {
+			return f, "", nil
+		}
+		return nil, v.(string), nil
 	}
 	// Read through the transaction when it can: a store whose transaction holds its only lock
 	// (memory) cannot answer a read from outside it meanwhile.
@@ -347,19 +359,51 @@ func (e *Engine) flowFor(ctx context.Context, tx store.Tx, fs *FlowSet, j *store
 	} else {
 		fv, err = e.store.FlowVersion(ctx, j.FlowVersion)
 	}
-	if err != nil {
-		e.log.Error().Str("journey", j.ID).Str("flow", j.FlowID).Str("version", j.FlowVersion).Err(err).Msg("flow version not found; the journey waits")
-		return nil
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, e.unrunnable(j.FlowVersion, "it is not in the database"), nil
 	}
-	ws := fs.Workspace
-	var l diag.List
-	f := dsl.ParseFlow(fv.File, fv.Source, &dsl.Context{Settings: ws.Settings, Templates: ws.Templates, Customer: ws.Customer}, &l)
-	if f == nil || l.HasErrors() {
-		e.log.Error().Str("flow", j.FlowID).Str("version", j.FlowVersion).Msg("an older flow version no longer compiles against the workspace; its journeys wait")
-		return nil
+	if err != nil {
+		return nil, "", err
+	}
+	f, problem := compileVersion(fs.Workspace, fv)
+	if f == nil {
+		return nil, e.unrunnable(j.FlowVersion, "it no longer compiles: "+problem), nil
 	}
 	e.old.Store(j.FlowVersion, f)
-	return f
+	return f, "", nil
+}
+
+// unrunnable remembers why a version cannot run, so that it is found out once.
+func (e *Engine) unrunnable(version, why string) string {
+	reason := "flow version " + version + " cannot run: " + why
+	e.old.Store(version, reason)
+	return reason
+}
+
+// compileVersion compiles a stored flow version with the templates stored with it, against the
+// workspace's settings and customer schema. A version stored before templates were kept with it
+// takes the workspace's. It returns the first error when it does not compile.
+func compileVersion(ws *dsl.Workspace, fv *store.FlowVersion) (*dsl.Flow, string) {
+	var l diag.List
+	templates := ws.Templates
+	if fv.Templates != nil {
+		templates = map[string]*dsl.Template{}
+		for _, t := range fv.Templates {
+			if p := dsl.ParseTemplate(t.File, []byte(t.Source), &l); p != nil && p.Name != "" {
+				templates[p.Name] = p
+			}
+		}
+	}
+	f := dsl.ParseFlow(fv.File, fv.Source, &dsl.Context{Settings: ws.Settings, Templates: templates, Customer: ws.Customer}, &l)
+	for _, d := range l.Items() {
+		if d.Severity == diag.Error {
+			return nil, d.String()
+		}
+	}
+	if f == nil {
+		return nil, "it cannot be read"
+	}
+	return f, ""
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -380,6 +424,17 @@ type Counters struct {
 	dueLag          atomic.Int64 // nanoseconds
 	byType          sync.Map     // event type -> *atomic.Int64
 	journeys        sync.Map     // kind NUL flow -> *atomic.Int64
+	unrunnable      sync.Map     // flow -> *atomic.Int64
+}
+
+// Unrunnable returns, by flow, the journeys ended because their flow version could not run.
+func (c *Counters) Unrunnable() map[string]int64 {
+	out := map[string]int64{}
+	c.unrunnable.Range(func(k, v any) bool {
+		out[k.(string)] = v.(*atomic.Int64).Load()
+		return true
+	})
+	return out
 }
 
 // EventsStored is the number of events stored and processed.
@@ -416,6 +471,13 @@ func (c *Counters) add(t tally) {
 	}
 	for k, n := range t.journeys {
 		c.count(k[0], k[1], n)
+	}
+	for flow, n := range t.unrunnable {
+		v, ok := c.unrunnable.Load(flow)
+		if !ok {
+			v, _ = c.unrunnable.LoadOrStore(flow, new(atomic.Int64))
+		}
+		v.(*atomic.Int64).Add(n)
 	}
 }
 

@@ -97,11 +97,45 @@ func (fs *FlowSet) Flow(id string) *dsl.Flow { return fs.byID[id] }
 // workspace are kept in the store and compiled again on demand by the engine.
 func (fs *FlowSet) versionOf(v string) *dsl.Flow { return fs.byVersion[v] }
 
-// Versions lists what must be stored so that journeys can keep their version after an edit.
+// Versions lists what must be stored so that journeys can keep their version after an edit: each
+// flow's file and the template files it names.
 func (fs *FlowSet) Versions() []store.FlowVersion {
 	var out []store.FlowVersion
 	for _, f := range fs.Flows {
-		out = append(out, store.FlowVersion{Version: f.Version, FlowID: f.ID, Source: f.Source, File: f.File})
+		ts := []store.TemplateSource{}
+		for _, name := range sortedNames(f.Templates) {
+			t := f.Templates[name]
+			ts = append(ts, store.TemplateSource{Name: name, File: t.File, Source: string(t.Source)})
+		}
+		out = append(out, store.FlowVersion{Version: f.Version, FlowID: f.ID, Source: f.Source, File: f.File, Templates: ts})
 	}
+	return out
+}
+
+// record is the workspace as the store keeps it, to start on when the files on disk are invalid.
+// Drafts are left out with their files: they never run.
+func (fs *FlowSet) record(now time.Time) *store.Workspace {
+	ws := fs.Workspace
+	w := &store.Workspace{SavedAt: now, Dir: ws.Dir, Settings: ws.SettingsSource, SchemaFile: ws.SchemaFile, Schema: ws.SchemaSource}
+	if ws.Settings != nil {
+		w.SettingsFile = ws.Settings.File
+	}
+	w.CatalogFile, w.Catalog = ws.CatalogFile, ws.CatalogSource
+	for _, f := range ws.EventSchemas {
+		w.Events = append(w.Events, store.SourceFile{File: f.Path, Source: string(f.Src)})
+	}
+	for _, f := range fs.Flows {
+		w.Versions = append(w.Versions, f.Version)
+	}
+	sort.Strings(w.Versions)
+	return w
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
 	return out
 }

@@ -79,9 +79,10 @@ func (b *batch) render(st *custState, j *store.Journey, f *dsl.Flow, step *dsl.S
 	s := step.Send
 	c := s.Content
 	if s.Template != "" {
-		t := b.fs.Workspace.Templates[s.Template]
+		// The template as the journey's version has it, not as the workspace has it now.
+		t := f.Templates[s.Template]
 		if t == nil || t.Content == nil {
-			return fmt.Errorf("template %s is not in the workspace", s.Template)
+			return fmt.Errorf("template %s is not in flow version %s", s.Template, f.Version)
 		}
 		c = t.Content
 	}

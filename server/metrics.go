@@ -140,6 +140,10 @@ func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 	for k, n := range s.eng.Stats.Journeys() {
 		emit("afterglow_journeys_total", "Journeys entered and ended by this process, by flow and outcome.", counter, float64(n), "flow", k[0], "outcome", k[1])
 	}
+	for f, n := range s.eng.Stats.Unrunnable() {
+		emit("afterglow_journeys_unrunnable_total", "Journeys ended (exited) by this process because their flow version could not run any more, by flow: the reason is on each journey.",
+			counter, float64(n), "flow", f)
+	}
 	for _, m := range []struct {
 		name, help string
 		counts     map[string]int64
@@ -177,6 +181,8 @@ func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 	rs := s.reloader.Status()
 	emit("afterglow_reload_success", "1 when the last reload of the workspace succeeded.", gauge, float64(boolInt(rs.LastOK)))
 	emit("afterglow_reload_timestamp_seconds", "When the workspace was last reloaded (Unix time).", gauge, float64(rs.LastAt.Unix()))
+	emit("afterglow_workspace_from_database", "1 while the engine runs the last valid workspace of the database because the files on disk had errors when it started; 0 once it runs the files.",
+		gauge, float64(boolInt(s.fromDB.Load())))
 	emit("afterglow_reloads_total", "Reloads of the workspace, by result.", counter, float64(rs.Successes), "result", "success")
 	emit("afterglow_reloads_total", "Reloads of the workspace, by result.", counter, float64(rs.Failures), "result", "failure")
 }

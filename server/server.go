@@ -11,14 +11,18 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/afterglowhq/afterglow/connectors"
 	"github.com/afterglowhq/afterglow/dsl"
+	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/afterglowhq/afterglow/dsl/wsfile"
 	"github.com/afterglowhq/afterglow/engine"
 	"github.com/afterglowhq/afterglow/engine/dispatch"
 	"github.com/afterglowhq/afterglow/engine/ingest"
@@ -68,6 +72,9 @@ type Server struct {
 	listener net.Listener
 	secret   []byte
 	metrics  *instruments
+	// fromDB is set while the server runs the last valid workspace of the database because the
+	// files on disk had errors when it started; a reload of valid files clears it.
+	fromDB atomic.Bool
 }
 
 // New loads and checks everything a server needs, so that a misconfiguration stops it at start-up
@@ -77,29 +84,38 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		opts.Lookup = os.LookupEnv
 	}
 	ws, errs := reload.Load(opts.SettingsFile)
+	var st store.Store
+	var fromDB bool
 	if ws == nil {
-		var b strings.Builder
-		for _, d := range errs {
-			b.WriteString("\n  " + d.String())
+		// A bad edit and a restart must not stop every flow: run the last valid workspace the
+		// database holds, until the files are fixed.
+		var err error
+		if ws, st, err = lastGood(ctx, opts, errs); err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("the workspace has errors (run afterglow validate):%s", b.String())
+		fromDB = true
 	}
 	set, err := ws.Settings.Expand(opts.Lookup)
 	if err != nil {
+		if st != nil {
+			st.Close()
+		}
 		return nil, err
 	}
-	dbURL := set.Database
-	if dbURL == "" {
-		dbURL, _ = opts.Lookup("DATABASE_URL")
-	}
-	if dbURL == "" {
-		return nil, fmt.Errorf("no database: set `database:` in %s or the DATABASE_URL environment variable", opts.SettingsFile)
-	}
-	st, err := opts.OpenStore(ctx, dbURL)
-	if err != nil {
-		return nil, err
+	if st == nil {
+		dbURL := set.Database
+		if dbURL == "" {
+			dbURL, _ = opts.Lookup("DATABASE_URL")
+		}
+		if dbURL == "" {
+			return nil, fmt.Errorf("no database: set `database:` in %s or the DATABASE_URL environment variable", opts.SettingsFile)
+		}
+		if st, err = opts.OpenStore(ctx, dbURL); err != nil {
+			return nil, err
+		}
 	}
 	s := &Server{opts: opts, log: opts.Log, settings: set, store: st}
+	s.fromDB.Store(fromDB)
 	if s.opts.TimerPoll <= 0 {
 		s.opts.TimerPoll = 500 * time.Millisecond
 	}
@@ -161,9 +177,17 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		if err != nil {
 			return err
 		}
-		return s.eng.SetFlows(context.Background(), engine.NewFlowSet(expanded(ws, set)))
+		if err := s.eng.SetFlows(context.Background(), engine.NewFlowSet(expanded(ws, set))); err != nil {
+			return err
+		}
+		if s.fromDB.Swap(false) {
+			s.log.Info().Msg("the workspace on disk is valid again: running it instead of the one from the database")
+		}
+		return nil
 	}}
-	if err := s.reloader.Reload(); err != nil {
+	// Running the database's workspace, the reload of the files fails, is counted, and the
+	// watcher picks up their fix.
+	if err := s.reloader.Reload(); err != nil && !fromDB {
 		st.Close()
 		return nil, err
 	}
@@ -182,6 +206,47 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("listen on %s: %w", set.Listen, err)
 	}
 	return s, nil
+}
+
+// lastGood opens the database the settings on disk name and rebuilds the last valid workspace it
+// holds, for a start with files that have errors (errs). Without one, the start fails with errs.
+func lastGood(ctx context.Context, opts Options, errs []diag.Diagnostic) (*dsl.Workspace, store.Store, error) {
+	var b strings.Builder
+	for _, d := range errs {
+		b.WriteString("\n  " + d.String())
+	}
+	fail := func(why string) error {
+		return fmt.Errorf("the workspace has errors (run afterglow validate), and %s:%s", why, b.String())
+	}
+	dbURL := ""
+	if src, err := wsfile.Read(opts.SettingsFile, filepath.Dir(opts.SettingsFile)); err == nil {
+		var ignored diag.List
+		dbURL, _ = dsl.Expand(dsl.ParseSettings(opts.SettingsFile, src, &ignored).Database, opts.Lookup)
+	}
+	if dbURL == "" {
+		dbURL, _ = opts.Lookup("DATABASE_URL")
+	}
+	if dbURL == "" {
+		return nil, nil, fail("no database is named to find the last valid workspace in")
+	}
+	st, err := opts.OpenStore(ctx, dbURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	ws, saved, err := engine.LastWorkspace(ctx, st)
+	if err != nil {
+		st.Close()
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil, fail("the database holds no workspace run before to start on")
+		}
+		return nil, nil, fail(err.Error())
+	}
+	for _, d := range errs {
+		opts.Log.Error().Str("file", d.File).Int("line", d.Line).Int("col", d.Col).Str("code", d.Code).Msg(d.Message)
+	}
+	opts.Log.Error().Int("errors", len(errs)).Time("saved_at", saved).Int("flows", len(ws.Flows)).
+		Msg("the workspace on disk has errors: running the last valid workspace from the database until they are fixed")
+	return ws, st, nil
 }
 
 // expanded is ws with the settings whose ${VAR}s are resolved. The engine reads the time zone
@@ -273,7 +338,11 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		sources.WriteJSON(w, http.StatusServiceUnavailable, map[string]any{"ready": false, "problems": problems})
 		return
 	}
-	sources.WriteJSON(w, http.StatusOK, map[string]any{"ready": true, "flows": len(s.eng.Flows().Flows)})
+	from := "files"
+	if s.fromDB.Load() {
+		from = "database" // the files on disk have errors: the last valid workspace runs
+	}
+	sources.WriteJSON(w, http.StatusOK, map[string]any{"ready": true, "flows": len(s.eng.Flows().Flows), "workspace": from})
 }
 
 // Run serves and works until ctx ends (SIGTERM or SIGINT), then drains: it stops taking requests,

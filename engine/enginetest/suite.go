@@ -20,6 +20,8 @@ func Suite(t *testing.T, ns NewStore) {
 		{"holdout", testHoldout},
 		{"journeys stay on their version", testVersionsStayPinned},
 		{"an old version is read back from the store", testVersionFromStoreAfterRestart},
+		{"templates stay with their version", testTemplatesStayWithTheirVersion},
+		{"a journey whose version cannot run ends", testAJourneyWhoseVersionCannotRunEnds},
 		{"metrics are updated before flows look", testMetricsBeforeFlows},
 		{"a cancelled order never counts", testCancelledOrdersNeverCount},
 		{"an order's events arrive in any order", testOrderEventsInAnyArrivalOrder},

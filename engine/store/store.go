@@ -77,6 +77,9 @@ type Tx interface {
 	// SaveSchedule writes the state of a schedule the transaction locked with LockSchedule.
 	SaveSchedule(ctx context.Context, s *Schedule) error
 	SaveFlowVersions(ctx context.Context, vs []FlowVersion) error
+	// SaveWorkspace records the workspace the engine runs now, in place of the one before; its
+	// flow versions are saved in the same transaction.
+	SaveWorkspace(ctx context.Context, w *Workspace) error
 
 	// ClaimMessages leases up to limit messages that are due (pending with SendAt passed, or
 	// sending with an expired lease), skipping those other dispatchers hold, and marks them sending.
@@ -98,6 +101,8 @@ type Reader interface {
 	Messages(ctx context.Context, f MessageFilter) ([]*Message, error)
 	Attempts(ctx context.Context, messageID string) ([]Attempt, error)
 	FlowVersion(ctx context.Context, version string) (*FlowVersion, error)
+	// LastWorkspace is the workspace saved last, or ErrNotFound.
+	LastWorkspace(ctx context.Context) (*Workspace, error)
 	Event(ctx context.Context, customerID, id string) (*StoredEvent, error)
 	Schedules(ctx context.Context) ([]Schedule, error)
 	// NextWake is the earliest NextWakeAt of any customer.

@@ -170,12 +170,44 @@ type StoredEvent struct {
 	Depth int // 0 for events from outside; n for events emitted by a flow at depth n-1
 }
 
-// FlowVersion is the source of a flow as it was when a journey entered it.
+// FlowVersion is the source of a flow as it was when a journey entered it, with the template
+// files it names.
 type FlowVersion struct {
 	Version string
 	FlowID  string
 	Source  []byte
 	File    string
+	// Templates is nil for a version stored before templates were kept with their flows.
+	Templates []TemplateSource
+}
+
+// TemplateSource is a template file as a flow version named it.
+type TemplateSource struct {
+	Name   string `json:"name"`
+	File   string `json:"file"`
+	Source string `json:"source"`
+}
+
+// Workspace is the last valid workspace an engine ran: its settings, its customer schema and its
+// flow versions (which hold the flows' and templates' files). A process started while the files
+// on disk have errors runs it.
+type Workspace struct {
+	SavedAt      time.Time
+	Dir          string // the workspace's folder: the settings' paths are read against it
+	SettingsFile string
+	Settings     []byte
+	SchemaFile   string // empty when the workspace declares no customer schema
+	Schema       []byte
+	Events       []SourceFile // the shop's own event types' files
+	CatalogFile  string       // empty when the workspace has no product catalog
+	Catalog      []byte
+	Versions     []string // the flow versions it ran, sorted
+}
+
+// SourceFile is a file and its content.
+type SourceFile struct {
+	File   string `json:"file"`
+	Source string `json:"source"`
 }
 
 // Schedule is the progress of a schedule trigger's fan-out.

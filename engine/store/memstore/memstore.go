@@ -34,6 +34,7 @@ type Store struct {
 	attempts   map[string][]store.Attempt
 	schedules  map[string]*store.Schedule
 	versions   map[string]*store.FlowVersion
+	workspace  *store.Workspace                   // the last saved
 	orders     map[[2]string]orderRef             // (source, order id) of order.placed events -> their customer
 	ledger     map[string]map[string]*store.Order // by customer, then order id
 
@@ -385,8 +386,22 @@ func (t *tx) SaveFlowVersions(ctx context.Context, vs []store.FlowVersion) error
 			continue
 		}
 		c := v
+		c.Templates = append([]store.TemplateSource(nil), v.Templates...)
+		if v.Templates != nil && c.Templates == nil {
+			c.Templates = []store.TemplateSource{}
+		}
 		set(t, t.s.versions, v.Version, &c)
 	}
+	return nil
+}
+
+func (t *tx) SaveWorkspace(ctx context.Context, w *store.Workspace) error {
+	c := *w
+	c.Versions = append([]string(nil), w.Versions...)
+	c.Events = append([]store.SourceFile(nil), w.Events...)
+	old := t.s.workspace
+	t.undo = append(t.undo, func() { t.s.workspace = old })
+	t.s.workspace = &c
 	return nil
 }
 

@@ -85,6 +85,16 @@ func (s *Store) Attempts(ctx context.Context, messageID string) ([]store.Attempt
 	return append([]store.Attempt(nil), s.attempts[messageID]...), nil
 }
 
+func (s *Store) LastWorkspace(ctx context.Context) (*store.Workspace, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.workspace == nil {
+		return nil, store.ErrNotFound
+	}
+	c := *s.workspace
+	return &c, nil
+}
+
 func (s *Store) FlowVersion(ctx context.Context, version string) (*store.FlowVersion, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

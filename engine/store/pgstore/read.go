@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -84,13 +85,44 @@ func (s *Store) Attempts(ctx context.Context, messageID string) ([]store.Attempt
 }
 
 func (s *Store) FlowVersion(ctx context.Context, version string) (*store.FlowVersion, error) {
+	return scanFlowVersion(s.pool.QueryRow(ctx, flowVersionQuery, version))
+}
+
+const flowVersionQuery = `SELECT version, flow_id, source, file, templates FROM flow_versions WHERE version = $1`
+
+func scanFlowVersion(row pgx.Row) (*store.FlowVersion, error) {
 	var v store.FlowVersion
-	err := s.pool.QueryRow(ctx, `SELECT version, flow_id, source, file FROM flow_versions WHERE version = $1`, version).
-		Scan(&v.Version, &v.FlowID, &v.Source, &v.File)
+	var templates []byte
+	if err := row.Scan(&v.Version, &v.FlowID, &v.Source, &v.File, &templates); err != nil {
+		return nil, notFound(err)
+	}
+	if templates != nil {
+		if err := json.Unmarshal(templates, &v.Templates); err != nil {
+			return nil, fmt.Errorf("flow version %s: its templates: %w", v.Version, err)
+		}
+		if v.Templates == nil {
+			v.Templates = []store.TemplateSource{}
+		}
+	}
+	return &v, nil
+}
+
+func (s *Store) LastWorkspace(ctx context.Context) (*store.Workspace, error) {
+	var w store.Workspace
+	var events []byte
+	err := s.pool.QueryRow(ctx, `SELECT saved_at, dir, settings_file, settings, schema_file, schema, events, catalog_file, catalog, versions
+		FROM last_workspace`).
+		Scan(&w.SavedAt, &w.Dir, &w.SettingsFile, &w.Settings, &w.SchemaFile, &w.Schema, &events, &w.CatalogFile, &w.Catalog, &w.Versions)
 	if err != nil {
 		return nil, notFound(err)
 	}
-	return &v, nil
+	if err := json.Unmarshal(events, &w.Events); err != nil {
+		return nil, fmt.Errorf("the last workspace's event types: %w", err)
+	}
+	if len(w.Events) == 0 {
+		w.Events = nil
+	}
+	return &w, nil
 }
 
 func (s *Store) Event(ctx context.Context, customerID, id string) (*store.StoredEvent, error) {
@@ -193,11 +225,5 @@ func (s *Store) CustomerOfOrder(ctx context.Context, source, orderID string) (st
 // FlowVersion reads a flow version on the transaction's own connection: a process whose
 // connections are all inside transactions must still be able to read one.
 func (t *txn) FlowVersion(ctx context.Context, version string) (*store.FlowVersion, error) {
-	var v store.FlowVersion
-	err := t.tx.QueryRow(ctx, `SELECT version, flow_id, source, file FROM flow_versions WHERE version = $1`, version).
-		Scan(&v.Version, &v.FlowID, &v.Source, &v.File)
-	if err != nil {
-		return nil, notFound(err)
-	}
-	return &v, nil
+	return scanFlowVersion(t.tx.QueryRow(ctx, flowVersionQuery, version))
 }

@@ -2,6 +2,7 @@ package pgstore
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"sort"
@@ -554,16 +555,53 @@ func (t *txn) SaveFlowVersions(ctx context.Context, vs []store.FlowVersion) erro
 	n := len(vs)
 	versions, flows, files := make([]string, n), make([]string, n), make([]string, n)
 	sources := make([][]byte, n)
+	templates := make([]*string, n)
 	for i, v := range vs {
 		versions[i], flows[i], files[i], sources[i] = v.Version, v.FlowID, v.File, v.Source
 		if sources[i] == nil {
 			sources[i] = []byte{}
 		}
+		if v.Templates != nil {
+			b, err := json.Marshal(v.Templates)
+			if err != nil {
+				return fmt.Errorf("save flow versions: %w", err)
+			}
+			s := string(b)
+			templates[i] = &s
+		}
 	}
-	if _, err := t.tx.Exec(ctx, `INSERT INTO flow_versions (version, flow_id, source, file)
-		SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[]) ON CONFLICT DO NOTHING`,
-		versions, flows, sources, files); err != nil {
+	if _, err := t.tx.Exec(ctx, `INSERT INTO flow_versions (version, flow_id, source, file, templates)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::text[], $5::json[]) ON CONFLICT DO NOTHING`,
+		versions, flows, sources, files, templates); err != nil {
 		return fmt.Errorf("save flow versions: %w", err)
+	}
+	return nil
+}
+
+func (t *txn) SaveWorkspace(ctx context.Context, w *store.Workspace) error {
+	versions := w.Versions
+	if versions == nil {
+		versions = []string{}
+	}
+	settings := w.Settings
+	if settings == nil {
+		settings = []byte{}
+	}
+	events := w.Events
+	if events == nil {
+		events = []store.SourceFile{}
+	}
+	eventsJSON, err := json.Marshal(events)
+	if err != nil {
+		return fmt.Errorf("save the workspace: %w", err)
+	}
+	if _, err := t.tx.Exec(ctx, `INSERT INTO last_workspace (saved_at, dir, settings_file, settings, schema_file, schema, events,
+			catalog_file, catalog, versions)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (one) DO UPDATE SET saved_at = $1, dir = $2, settings_file = $3, settings = $4, schema_file = $5, schema = $6,
+			events = $7, catalog_file = $8, catalog = $9, versions = $10`,
+		w.SavedAt, w.Dir, w.SettingsFile, settings, w.SchemaFile, w.Schema, string(eventsJSON), w.CatalogFile, w.Catalog, versions); err != nil {
+		return fmt.Errorf("save the workspace: %w", err)
 	}
 	return nil
 }

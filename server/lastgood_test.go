@@ -1,0 +1,92 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/afterglowhq/afterglow/engine/store/memstore"
+	"github.com/rs/zerolog"
+)
+
+// A process started while the files on disk have errors runs the last valid workspace the
+// database holds, says so in its metrics and readiness, and runs the files again once they are
+// fixed. Only a database that holds none refuses the start.
+func TestStartOnTheLastGoodWorkspace(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, src string) {
+		p := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	flow := "flow: thanks\ntrigger: {event: order.placed}\nsteps:\n  - {id: hi, send: {channel: email, category: transactional, template: note}}\n"
+	note := "template: note\nchannel: email\ndefault_locale: en\nlocales:\n  en: {subject: Thanks, text: Thanks}\n"
+	write("afterglow.yaml", "database: memory\nlisten: 127.0.0.1:0\nflows: [flows]\ntemplates: [templates]\nchannels:\n  email: {connector: console}\n")
+	write("flows/thanks.yaml", flow)
+	write("templates/note.yaml", note)
+	st := memstore.New()
+	start := func(st store.Store) (*Server, error) {
+		srv, err := New(context.Background(), Options{SettingsFile: filepath.Join(dir, "afterglow.yaml"), Log: zerolog.Nop(),
+			OpenStore: func(context.Context, string) (store.Store, error) { return st, nil }})
+		if err == nil {
+			t.Cleanup(func() { srv.listener.Close() })
+		}
+		return srv, err
+	}
+	get := func(srv *Server, path string) string {
+		rec := httptest.NewRecorder()
+		mux, err := srv.routes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		return rec.Body.String()
+	}
+	first, err := start(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := first.Engine().Flows().Flows[0].Version
+
+	// A bad edit, and the template deleted.
+	write("flows/thanks.yaml", "flow: thanks\ntrigger: {event: order.placed\n")
+	os.Remove(filepath.Join(dir, "templates/note.yaml"))
+	srv, err := start(st)
+	if err != nil {
+		t.Fatalf("the start was refused: %v", err)
+	}
+	if fs := srv.Engine().Flows().Flows; len(fs) != 1 || fs[0].Version != version {
+		t.Fatalf("runs %d flows; want thanks at %s", len(fs), version)
+	}
+	m := get(srv, "/metrics")
+	for _, want := range []string{"afterglow_workspace_from_database 1", "afterglow_reload_success 0"} {
+		if !strings.Contains(m, want+"\n") {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if r := get(srv, "/readyz"); !strings.Contains(r, `"ready":true`) || !strings.Contains(r, `"workspace":"database"`) {
+		t.Errorf("/readyz: %s", r)
+	}
+
+	write("flows/thanks.yaml", flow)
+	write("templates/note.yaml", note)
+	if err := srv.reloader.Reload(); err != nil {
+		t.Fatalf("the fixed files: %v", err)
+	}
+	if m := get(srv, "/metrics"); !strings.Contains(m, "afterglow_workspace_from_database 0\n") || !strings.Contains(m, "afterglow_reload_success 1\n") {
+		t.Error("after the fix, the metrics still say the workspace comes from the database")
+	}
+
+	write("flows/thanks.yaml", "flow: thanks\ntrigger: {event: order.placed\n")
+	if _, err := start(memstore.New()); err == nil || !strings.Contains(err.Error(), "the database holds no workspace run before") ||
+		!strings.Contains(err.Error(), "thanks.yaml") {
+		t.Errorf("a database without a workspace: %v; want the start refused with the files' errors", err)
+	}
+}
