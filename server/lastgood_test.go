@@ -28,9 +28,10 @@ func TestStartOnTheLastGoodWorkspace(t *testing.T) {
 	}
 	flow := "flow: thanks\ntrigger: {event: order.placed}\nsteps:\n  - {id: hi, send: {channel: email, category: transactional, template: note}}\n"
 	note := "template: note\nchannel: email\ndefault_locale: en\nlocales:\n  en: {subject: Thanks, text: Thanks}\n"
-	write("afterglow.yaml", "database: memory\nlisten: 127.0.0.1:0\nflows: [flows]\ntemplates: [templates]\nevents: [events]\nchannels:\n  email: {connector: console}\n")
+	write("afterglow.yaml", "database: memory\nlisten: 127.0.0.1:0\nflows: [flows]\ntemplates: [templates]\nevents: [events]\ncatalog: catalog/products.yaml\nchannels:\n  email: {connector: console}\n")
 	write("flows/thanks.yaml", flow)
 	write("templates/note.yaml", note)
+	write("catalog/products.yaml", "products:\n  - {id: serum-v1, replenish_after: 30d}\n")
 	// A flow on one of the shop's own event types, whose schema the database must keep too.
 	write("events/quiz.completed.schema.json", `{"type": "object", "required": ["skin_type"], "properties": {"skin_type": {"type": "string", "enum": ["dry", "oily"]}}}`)
 	write("flows/quiz.yaml", "flow: quiz\ntrigger: {event: quiz.completed, when: 'event.data.skin_type == \"dry\"'}\nsteps:\n  - {id: hi, send: {channel: email, category: transactional, template: note}}\n")
@@ -77,6 +78,9 @@ func TestStartOnTheLastGoodWorkspace(t *testing.T) {
 	}
 	if srv.Engine().Flows().Workspace.Events.Lookup("quiz.completed") == nil {
 		t.Error("the shop's own event type is not in the workspace from the database")
+	}
+	if p := srv.Engine().Flows().Workspace.Products; p == nil || p.Get("serum-v1") == nil {
+		t.Error("the product catalog is not in the workspace from the database")
 	}
 	m := get(srv, "/metrics")
 	for _, want := range []string{"afterglow_workspace_from_database 1", "afterglow_reload_success 0"} {
