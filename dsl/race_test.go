@@ -2,5 +2,5 @@
 
 package dsl
 
-// raceEnabled scales time limits: the race detector slows code down several times.
+// raceEnabled says the race detector is on: it changes what escapes to the heap.
 const raceEnabled = true
