@@ -14,28 +14,31 @@ import (
 )
 
 var page = template.Must(template.New("u").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>{{.Title}}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#333}
 button{font-size:1rem;padding:.6rem 1.2rem;border:0;border-radius:.3rem;background:#e07a5f;color:#fff;cursor:pointer}</style>
 </head><body><h1>{{.Title}}</h1><p>{{.Text}}</p>
-{{if .Form}}<form method="post"><button type="submit">Unsubscribe</button></form>{{end}}
+{{if .Form}}<form method="post"><button type="submit">{{.Button}}</button></form>{{end}}
 </body></html>
 `))
 
 type pageData struct {
-	Title, Text string
-	Form        bool
+	Lang, Title, Text, Button string
+	Form                      bool
 }
 
 // unsubscribePage shows a one-button page. A GET never unsubscribes: mail scanners follow every
 // link in a message, and they must not unsubscribe the reader.
 func (s *Server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
-	if _, err := unsubscribe.Verify(s.secret, r.PathValue("token")); err != nil {
-		s.render(w, http.StatusNotFound, pageData{Title: "Link not valid", Text: "This unsubscribe link is not valid. Use the link in the latest message you received."})
+	tok, err := unsubscribe.Verify(s.secret, r.PathValue("token"))
+	if err != nil {
+		lang, t := s.pageLocale(r, "")
+		s.render(w, http.StatusNotFound, pageData{Lang: lang, Title: t.bad, Text: t.badText})
 		return
 	}
-	s.render(w, http.StatusOK, pageData{Title: "Unsubscribe", Text: "Stop receiving these messages? One click and it is done.", Form: true})
+	lang, t := s.pageLocale(r, tok.CustomerID)
+	s.render(w, http.StatusOK, pageData{Lang: lang, Title: t.ask, Text: t.askText, Button: t.button, Form: true})
 }
 
 // unsubscribe records the withdrawal of consent as a consent.updated event: the customer's consent
@@ -43,9 +46,11 @@ func (s *Server) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	tok, err := unsubscribe.Verify(s.secret, r.PathValue("token"))
 	if err != nil {
-		s.render(w, http.StatusNotFound, pageData{Title: "Link not valid", Text: "This unsubscribe link is not valid. Use the link in the latest message you received."})
+		lang, t := s.pageLocale(r, "")
+		s.render(w, http.StatusNotFound, pageData{Lang: lang, Title: t.bad, Text: t.badText})
 		return
 	}
+	lang, t := s.pageLocale(r, tok.CustomerID)
 	channel := tok.Channel
 	if ch := s.settings.Channels[tok.Channel]; ch != nil {
 		if k := policy.ConsentKey(ch.Shape); k != "" {
@@ -61,11 +66,11 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := (counting{s, "unsubscribe"}).Submit(ctx, []event.Event{ev}); err != nil {
 		s.log.Error().Str("customer", tok.CustomerID).Err(err).Msg("unsubscribe not recorded")
-		s.render(w, http.StatusServiceUnavailable, pageData{Title: "Please try again", Text: "We could not record your choice just now. Please try again in a minute.", Form: true})
+		s.render(w, http.StatusServiceUnavailable, pageData{Lang: lang, Title: t.retry, Text: t.retryText, Button: t.button, Form: true})
 		return
 	}
 	s.log.Info().Str("customer", tok.CustomerID).Str("channel", channel).Msg("unsubscribed")
-	s.render(w, http.StatusOK, pageData{Title: "You are unsubscribed", Text: "You will not receive these messages any more."})
+	s.render(w, http.StatusOK, pageData{Lang: lang, Title: t.done, Text: t.doneText})
 }
 
 // clickID names one click on a message's link: the message, the moment and a random part, so that

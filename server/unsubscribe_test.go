@@ -82,3 +82,53 @@ func TestEveryUnsubscribeClickApplies(t *testing.T) {
 		t.Errorf("after clicking the old link again the email consent is %s; want false", c)
 	}
 }
+
+// The page speaks the customer's language as messages do: the locale, then its language, then a
+// default; a customer without one is spoken to in the browser's language, else in English.
+func TestUnsubscribePageSpeaksTheCustomersLanguage(t *testing.T) {
+	srv := newServer(t, unsubscribeSettings, map[string]string{"AFTERGLOW_SECRET": "s3cret"})
+	h := serve(t, srv)
+	for id, locale := range map[string]any{"pe": "es-PE", "it": "it", "us": "en-US", "jp": "ja", "none": nil} {
+		attrs := map[string]any{"email": id + "@x.com"}
+		if locale != nil {
+			attrs["locale"] = locale
+		}
+		if err := srv.Engine().PutCustomer(context.Background(), id, attrs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		customer, acceptLanguage string
+		lang, ask, done          string
+	}{
+		{"pe", "", "es", "¿Dejar de recibir estos mensajes?", "Te has dado de baja"},
+		{"it", "en", "it", "Non vuoi più ricevere questi messaggi?", "Iscrizione annullata"},
+		{"us", "it", "en", "Stop receiving these messages?", "You are unsubscribed"},
+		{"jp", "", "en", "Stop receiving these messages?", "You are unsubscribed"},
+		{"none", "it-IT,it;q=0.9,en;q=0.8", "it", "Non vuoi più ricevere questi messaggi?", "Iscrizione annullata"},
+		{"none", "", "en", "Stop receiving these messages?", "You are unsubscribed"},
+	} {
+		link := "/u/" + unsubscribe.Sign([]byte("s3cret"), unsubscribe.Token{CustomerID: c.customer, Channel: "email", MessageID: "m1"})
+		for _, step := range []struct {
+			method, want string
+		}{{http.MethodGet, c.ask}, {http.MethodPost, c.done}} {
+			req := httptest.NewRequest(step.method, link, nil)
+			if c.acceptLanguage != "" {
+				req.Header.Set("Accept-Language", c.acceptLanguage)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			body := rec.Body.String()
+			if rec.Code != http.StatusOK || !strings.Contains(body, step.want) || !strings.Contains(body, `<html lang="`+c.lang+`">`) {
+				t.Errorf("%s %s of %s (Accept-Language %q): %d; want %s saying %q:\n%s", step.method, "the page", c.customer, c.acceptLanguage, rec.Code, c.lang, step.want, body)
+			}
+		}
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/u/not-a-token", nil)
+	req.Header.Set("Accept-Language", "es-MX")
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "Enlace no válido") {
+		t.Errorf("a forged link with a Spanish browser: %d %s; want 404 in Spanish", rec.Code, rec.Body)
+	}
+}

@@ -88,23 +88,31 @@ func IsShape(s string) bool {
 // Pick returns the variant for a customer's locale: the exact locale, then its language, then
 // the default locale.
 func (c *Content) Pick(locale string) *Variant {
-	if v, ok := c.Locales[locale]; ok && locale != "" {
-		return v
+	v, _ := PickLocale(c.Locales, locale, c.DefaultLocale)
+	return v
+}
+
+// PickLocale is the fallback every text in a customer's language follows: the entry for the exact
+// locale (es-PE, case and _ or - aside), then for its language (es), then for def.
+func PickLocale[T any](m map[string]T, locale, def string) (T, bool) {
+	if v, ok := m[locale]; ok && locale != "" {
+		return v, true
 	}
 	norm := strings.ReplaceAll(locale, "_", "-")
-	for l, v := range c.Locales {
+	for l, v := range m {
 		if strings.EqualFold(l, norm) {
-			return v
+			return v, true
 		}
 	}
 	if lang, _, ok := strings.Cut(norm, "-"); ok || lang != "" {
-		for l, v := range c.Locales {
+		for l, v := range m {
 			if strings.EqualFold(l, lang) {
-				return v
+				return v, true
 			}
 		}
 	}
-	return c.Locales[c.DefaultLocale]
+	v, ok := m[def]
+	return v, ok
 }
 
 // Render fills the variant's templates. A missing variable renders empty; a failing filter is an
