@@ -269,4 +269,5 @@ type Channel struct {
 	With      map[string]any // raw: ${VAR} references are expanded when the engine starts
 	RateLimit float64        // messages per second; 0 means unlimited
 	Line      int
+	Col       int
 }

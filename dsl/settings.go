@@ -212,7 +212,7 @@ func (d *decoder) dirs(base string, n *yaml.Node, onDisk bool) []string {
 
 // channel reads one channel and checks its connector and the connector's own settings.
 func (d *decoder) channel(k, v *yaml.Node) *Channel {
-	c := &Channel{Name: k.Value, Line: k.Line}
+	c := &Channel{Name: k.Value, Line: k.Line, Col: k.Column}
 	name, cn := d.str(v, "connector")
 	if name == "" {
 		return nil

@@ -191,6 +191,9 @@ func (fd *flowDecoder) send(n *yaml.Node, scope exprs.Scope) *Send {
 	if _, dn := yamlnode.Get(n, "data"); dn != nil {
 		snd.Data = fd.namedExprs(dn, scope)
 	}
+	if snd.Category == "marketing" && shape == message.Email {
+		fd.wayOut(n, snd)
+	}
 	if snd.Template != "" && fd.ctx.Templates != nil {
 		if t := fd.ctx.Templates[snd.Template]; t != nil {
 			checkEventRefs(t.Content, scope, fmt.Sprintf(" (template %s, sent by flow %s at line %d)", t.Name, fd.f.ID, n.Line), fd.l)
@@ -207,6 +210,29 @@ func (fd *flowDecoder) send(n *yaml.Node, scope exprs.Scope) *Send {
 		}
 	}
 	return snd
+}
+
+// wayOut warns when a marketing email shows no unsubscribe link in its body: a commercial email
+// must carry a way out, and the List-Unsubscribe header alone is not shown by every mail client.
+func (fd *flowDecoder) wayOut(n *yaml.Node, snd *Send) {
+	c, what, at := snd.Content, "its content", "content"
+	if snd.Template != "" {
+		t := fd.ctx.Templates[snd.Template]
+		if t == nil || t.Shape != message.Email {
+			return // missing, or of another shape: reported as such
+		}
+		c, what, at = t.Content, "template "+snd.Template, "template"
+	}
+	if c == nil {
+		return
+	}
+	missing := c.LocalesWithout("unsubscribe_url", "text", "html")
+	if len(missing) == 0 {
+		return
+	}
+	k, _ := yamlnode.Get(n, at)
+	fd.warnf(k, "unsubscribe-link", "this marketing email shows no way out: %s has no {{ unsubscribe_url }} in its text or html (locale %s); "+
+		"add a visible unsubscribe link, or make the message transactional if it is one", what, strings.Join(missing, ", "))
 }
 
 func (fd *flowDecoder) templateRef(tn *yaml.Node, name string, shape message.Shape, chNode *yaml.Node, channel string) {

@@ -19,6 +19,7 @@ import (
 	"github.com/afterglowhq/afterglow/dsl/wsfile"
 	"github.com/afterglowhq/afterglow/dsl/yamlnode"
 	"github.com/afterglowhq/afterglow/event/catalog"
+	"github.com/afterglowhq/afterglow/message"
 	"github.com/afterglowhq/afterglow/schemas"
 	"gopkg.in/yaml.v3"
 )
@@ -312,6 +313,13 @@ func (w *Workspace) build(flowFiles, tplFiles []File, l *diag.List) {
 		}
 	}
 	sort.Slice(w.Flows, func(i, j int) bool { return w.Flows[i].ID < w.Flows[j].ID })
+	if s := w.Settings; s.File != "" && s.Secret == "" {
+		if flow, step, channel, ok := w.MarketingEmail(); ok {
+			c := s.Channels[channel]
+			l.Errorf(diag.Pos{File: s.File, Line: c.Line, Col: c.Col}, "unsubscribe-secret", "%s",
+				NoSecretMessage(flow, step, channel))
+		}
+	}
 }
 
 // parseProducts parses the product catalog.
@@ -323,6 +331,39 @@ func parseProducts(file string, b []byte, l *diag.List) *products.Catalog {
 			c.Check(file, root, l)
 		}
 	}, l)
+}
+
+// MarketingEmail finds a send step of a running flow that writes marketing email, if any: such a
+// message needs an unsubscribe link, and so the settings' secret that signs it.
+func (w *Workspace) MarketingEmail() (flow, step, channel string, ok bool) {
+	for _, f := range w.Flows {
+		if !f.Runs() {
+			continue
+		}
+		ids := make([]string, 0, len(f.Index))
+		for id := range f.Index {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			snd := f.Index[id].Send
+			if snd == nil || snd.Category != "marketing" {
+				continue
+			}
+			if c := w.Settings.Channels[snd.Channel]; c != nil && c.Shape == message.Email {
+				return f.ID, id, snd.Channel, true
+			}
+		}
+	}
+	return "", "", "", false
+}
+
+// NoSecretMessage says why marketing email cannot go out without the settings' secret, and what to
+// do.
+func NoSecretMessage(flow, step, channel string) string {
+	return fmt.Sprintf("channel %s carries marketing email (flow %s, step %s), but the settings have no `secret`: "+
+		"unsubscribe links cannot be signed, and a marketing email must carry a way out. Set `secret: ${AFTERGLOW_SECRET}` "+
+		"(a long random value kept in the environment) or send only transactional email on this channel", channel, flow, step)
 }
 
 // duplicateFlows reports every flow whose id another flow also uses, in each of the files, naming

@@ -1185,6 +1185,20 @@ func TestStartupErrors(t *testing.T) {
 		}
 	})
 
+	t.Run("marketing email with no secret to sign its unsubscribe links", func(t *testing.T) {
+		db := newDatabase(t, true)
+		ws := newWorkspace(t, sk.URL())
+		// An empty default lets validate pass; the secret is still missing when the engine starts.
+		ws.write(t, "afterglow.yaml", strings.Replace(fmt.Sprintf(settingsTemplate, ws.port, sk.URL(), "10s"),
+			"secret: ${AFTERGLOW_SECRET}", "secret: ${AFTERGLOW_SECRET:-}", 1))
+		env := ws.env(db, "x")
+		delete(env, "AFTERGLOW_SECRET")
+		code, log := runToExit(t, ws.config, env)
+		if code != 1 || !strings.Contains(log, "no `secret`") || !strings.Contains(log, "flow tips") {
+			t.Errorf("exit %d, log:\n%s\nwant exit 1 naming the missing secret and the marketing flow", code, log)
+		}
+	})
+
 	t.Run("a variable that is not set", func(t *testing.T) {
 		db := newDatabase(t, true)
 		ws := newWorkspace(t, sk.URL())

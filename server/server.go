@@ -134,19 +134,13 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if set.Secret != "" {
 		s.secret = []byte(set.Secret)
 	}
-	publicURL := set.PublicURL
-	if publicURL == "" {
-		publicURL = "http://" + set.Listen
+	if err := wayOut(ws, set); err != nil {
+		st.Close()
+		return nil, err
 	}
 	s.metrics = newInstruments()
-	eo := engine.Options{Logger: s.log, ObserveWake: func(late time.Duration) { s.metrics.wakeLag.Observe(late.Seconds()) }}
-	if s.secret != nil {
-		eo.Unsubscribe = func(customerID, channel, messageID string) string {
-			return unsubscribe.URL(publicURL, s.secret, unsubscribe.Token{CustomerID: customerID, Channel: channel, MessageID: messageID})
-		}
-	} else {
-		s.log.Warn().Msg("no `secret` in the settings: messages carry no unsubscribe link")
-	}
+	eo := engine.Options{Logger: s.log, ObserveWake: func(late time.Duration) { s.metrics.wakeLag.Observe(late.Seconds()) },
+		Unsubscribe: unsubscribe.Links(set.PublicURL, set.Listen, set.Secret)}
 	s.eng = engine.New(st, engine.NewFlowSet(expanded(ws, set)), eo)
 	if err := s.eng.SaveVersions(ctx, s.eng.Flows()); err != nil {
 		st.Close()
@@ -175,6 +169,9 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		}
 		set, err := ws.Settings.Expand(opts.Lookup)
 		if err != nil {
+			return err
+		}
+		if err := wayOut(ws, set); err != nil {
 			return err
 		}
 		if err := s.eng.SetFlows(context.Background(), engine.NewFlowSet(expanded(ws, set))); err != nil {
@@ -247,6 +244,19 @@ func lastGood(ctx context.Context, opts Options, errs []diag.Diagnostic) (*dsl.W
 	opts.Log.Error().Int("errors", len(errs)).Time("saved_at", saved).Int("flows", len(ws.Flows)).
 		Msg("the workspace on disk has errors: running the last valid workspace from the database until they are fixed")
 	return ws, st, nil
+}
+
+// wayOut refuses flows that write marketing email when no secret signs unsubscribe links: a
+// commercial email must carry a way out. set is the settings with ${VAR}s expanded, so that
+// secret: ${AFTERGLOW_SECRET:-} with the variable unset counts as none.
+func wayOut(ws *dsl.Workspace, set *dsl.Settings) error {
+	if set.Secret != "" {
+		return nil
+	}
+	if flow, step, channel, ok := expanded(ws, set).MarketingEmail(); ok {
+		return fmt.Errorf("%s: %s", ws.Settings.File, dsl.NoSecretMessage(flow, step, channel))
+	}
+	return nil
 }
 
 // expanded is ws with the settings whose ${VAR}s are resolved. The engine reads the time zone

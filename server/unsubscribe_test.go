@@ -4,12 +4,17 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/afterglowhq/afterglow/engine/store/memstore"
 	"github.com/afterglowhq/afterglow/engine/unsubscribe"
 	"github.com/afterglowhq/afterglow/event"
+	"github.com/rs/zerolog"
 )
 
 const unsubscribeSettings = "database: memory\nlisten: 127.0.0.1:0\nsecret: ${AFTERGLOW_SECRET}\nchannels:\n  email: {connector: console}\n"
@@ -131,4 +136,53 @@ func TestUnsubscribePageSpeaksTheCustomersLanguage(t *testing.T) {
 	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "Enlace no válido") {
 		t.Errorf("a forged link with a Spanish browser: %d %s; want 404 in Spanish", rec.Code, rec.Body)
 	}
+}
+
+// Without a secret, unsubscribe links cannot be signed: an engine does not start on flows that
+// write marketing email, and a reload that brings one in is refused, while transactional mail is
+// unaffected.
+func TestMarketingEmailNeedsTheSecret(t *testing.T) {
+	const settings = "database: memory\nlisten: 127.0.0.1:0\nsecret: ${AFTERGLOW_SECRET:-}\nchannels:\n  email: {connector: console}\n"
+	srv := newServer(t, settings, nil) // no flows yet: nothing needs the secret
+	dir := filepath.Dir(srv.opts.SettingsFile)
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, "flows", name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("receipt.yaml", `flow: receipt
+trigger: {event: order.placed}
+steps:
+  - {id: receipt, send: {channel: email, category: transactional, content: {default_locale: en, locales: {en: {subject: Receipt, text: Thanks}}}}}
+`)
+	if err := srv.reloader.Reload(); err != nil {
+		t.Fatalf("a transactional email flow without a secret: %v; want it loaded", err)
+	}
+	write("promo.yaml", `flow: promo
+trigger: {event: order.placed}
+steps:
+  - {id: offer, send: {channel: email, content: {default_locale: en, locales: {en: {subject: Offer, text: "10% off. Leave: {{ unsubscribe_url }}"}}}}}
+`)
+	if err := srv.reloader.Reload(); err == nil || !strings.Contains(err.Error(), "no `secret`") || !strings.Contains(err.Error(), "flow promo") {
+		t.Errorf("a reload bringing marketing email without a secret: %v; want it refused naming the secret and the flow", err)
+	}
+	_, err := New(context.Background(), Options{SettingsFile: srv.opts.SettingsFile, Log: zerolog.Nop(),
+		OpenStore: func(context.Context, string) (store.Store, error) { return memstore.New(), nil },
+		Lookup:    func(string) (string, bool) { return "", false }})
+	if err == nil || !strings.Contains(err.Error(), "no `secret`") {
+		t.Errorf("starting on marketing email without a secret: %v; want a clear error", err)
+	}
+	s2, err := New(context.Background(), Options{SettingsFile: srv.opts.SettingsFile, Log: zerolog.Nop(),
+		OpenStore: func(context.Context, string) (store.Store, error) { return memstore.New(), nil },
+		Lookup: func(k string) (string, bool) {
+			if k == "AFTERGLOW_SECRET" {
+				return "s3cret", true
+			}
+			return "", false
+		}})
+	if err != nil {
+		t.Fatalf("starting with the secret set: %v", err)
+	}
+	s2.listener.Close()
 }

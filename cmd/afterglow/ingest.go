@@ -16,6 +16,7 @@ import (
 	"github.com/afterglowhq/afterglow/engine/reload"
 	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/engine/store/pgstore"
+	"github.com/afterglowhq/afterglow/engine/unsubscribe"
 	"github.com/afterglowhq/afterglow/event"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -78,7 +79,8 @@ func runIngest(c *cli, file string, o ingestOptions) error {
 		}
 		return fmt.Errorf("the workspace has errors; fix them first")
 	}
-	// Ingesting sends nothing, so only the database needs its variables.
+	// Ingesting sends nothing: the database's variables must be set, and the secret for flows that
+	// write marketing email (their messages carry unsubscribe links); others may be missing.
 	dbSetting, missing := dsl.Expand(ws.Settings.Database, os.LookupEnv)
 	if len(missing) > 0 && o.db == "" {
 		return usagef("the settings' database uses %v, which is not set", missing)
@@ -94,7 +96,12 @@ func runIngest(c *cli, file string, o ingestOptions) error {
 		return err
 	}
 	defer st.Close()
-	eng := engine.New(st, engine.NewFlowSet(ws), engine.Options{Logger: zerolog.New(stderr).Level(zerolog.WarnLevel), History: o.history})
+	links, err := unsubscribeLinks(ws)
+	if err != nil {
+		return err
+	}
+	eng := engine.New(st, engine.NewFlowSet(ws), engine.Options{Logger: zerolog.New(stderr).Level(zerolog.WarnLevel), History: o.history,
+		Unsubscribe: links})
 	if err := eng.SaveVersions(ctx, eng.Flows()); err != nil {
 		return err
 	}
@@ -163,6 +170,19 @@ func runIngest(c *cli, file string, o ingestOptions) error {
 	}
 	fmt.Fprintf(stderr, "\r%d lines, %d events stored, %d already known, in %s\n", lines, stored, dups, time.Since(began).Round(time.Millisecond))
 	return err
+}
+
+// unsubscribeLinks builds the unsubscribe links of the messages an ingest writes, as afterglow run
+// does: they are written now and sent later. Flows that write marketing email need the secret.
+func unsubscribeLinks(ws *dsl.Workspace) (func(customerID, channel, messageID string) string, error) {
+	env := func(v string) string { s, _ := dsl.Expand(v, os.LookupEnv); return s }
+	secret := env(ws.Settings.Secret)
+	if secret == "" {
+		if flow, step, channel, ok := ws.MarketingEmail(); ok {
+			return nil, fmt.Errorf("%s: %s", ws.Settings.File, dsl.NoSecretMessage(flow, step, channel))
+		}
+	}
+	return unsubscribe.Links(env(ws.Settings.PublicURL), env(ws.Settings.Listen), secret), nil
 }
 
 func firstNonEmpty(ss ...string) string {

@@ -143,3 +143,31 @@ func TestSimulateRefusesEventsThatDoNotFit(t *testing.T) {
 		t.Fatalf("exit %d, stderr:\n%s\nwant exit 2 naming line 2 and data.total", code, stderr)
 	}
 }
+
+// An ingest writes messages that leave later: marketing email among them needs its unsubscribe
+// link, so ingesting into flows that write it without a secret is refused.
+func TestIngestNeedsTheSecretForMarketingEmail(t *testing.T) {
+	url := migratedSchema(t)
+	config := ingestWorkspace(t)
+	flow := filepath.Join(filepath.Dir(config), "flows", "thanks.yaml")
+	src, err := os.ReadFile(flow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marketing := strings.Replace(string(src), "category: transactional, ", "", 1)
+	marketing = strings.Replace(marketing, `text: "t"`, `text: "{{ unsubscribe_url }}"`, 1)
+	if err := os.WriteFile(flow, []byte(marketing), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "events.ndjson")
+	if err := os.WriteFile(file, []byte(orderLine("m1", time.Now())), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := afterglow(t, "ingest", "--config", config, "--db", url, file)
+	if code != 1 || !strings.Contains(errs, "no `secret`") {
+		t.Errorf("ingest into a marketing email flow without a secret: exit %d: %s; want 1 naming the secret", code, errs)
+	}
+	if n := count(t, url, `SELECT count(*) FROM events`); n != 0 {
+		t.Errorf("%d events stored; want none", n)
+	}
+}

@@ -85,6 +85,27 @@ func IsShape(s string) bool {
 	return ok
 }
 
+// LocalesWithout lists, sorted, the locales none of whose fields among fields mentions name: an
+// email whose text and html never use unsubscribe_url shows no way out. A locale none of whose
+// fields could be read (a syntax error, reported as such) is not listed.
+func (c *Content) LocalesWithout(name string, fields ...string) []string {
+	var out []string
+	for loc, v := range c.Locales {
+		found, read := false, false
+		for _, f := range fields {
+			if t := v.Fields[f]; t != nil {
+				read = true
+				found = found || strings.Contains(t.Source(), name)
+			}
+		}
+		if read && !found {
+			out = append(out, loc)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // Pick returns the variant for a customer's locale: the exact locale, then its language, then
 // the default locale.
 func (c *Content) Pick(locale string) *Variant {

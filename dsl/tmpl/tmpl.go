@@ -122,6 +122,9 @@ type Template struct {
 	root render.Node
 }
 
+// Source is the template's text as written.
+func (t *Template) Source() string { return t.src }
+
 // Parse parses a template. Its errors are Liquid's, with the line counted from 0.
 func Parse(src string) (*Template, error) {
 	g := grammar()

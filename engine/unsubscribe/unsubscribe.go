@@ -60,3 +60,19 @@ func mac(secret []byte, payload string) []byte {
 func URL(base string, secret []byte, t Token) string {
 	return strings.TrimRight(base, "/") + "/u/" + Sign(secret, t)
 }
+
+// Links builds the unsubscribe link of each message from the settings: the engine's public URL
+// (http://LISTEN when none is set) and the secret. It returns nil without a secret: no link can be
+// signed then.
+func Links(publicURL, listen, secret string) func(customerID, channel, messageID string) string {
+	if secret == "" {
+		return nil
+	}
+	if publicURL == "" {
+		publicURL = "http://" + listen
+	}
+	key := []byte(secret)
+	return func(customerID, channel, messageID string) string {
+		return URL(publicURL, key, Token{CustomerID: customerID, Channel: channel, MessageID: messageID})
+	}
+}
