@@ -27,9 +27,9 @@ func writeTree(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-const testSettings = "flows: [flows]\ntemplates: [templates]\nchannels:\n  email: {connector: console}\n"
+const testSettings = "flows: [flows]\ntemplates: [templates]\nsecret: ${AFTERGLOW_SECRET}\nchannels:\n  email: {connector: console}\n"
 
-const testTemplate = "template: thanks\nchannel: email\ndefault_locale: es\nlocales:\n  es: {subject: Hola, text: Hola}\n"
+const testTemplate = "template: thanks\nchannel: email\ndefault_locale: es\nlocales:\n  es: {subject: Hola, text: \"Hola {{ unsubscribe_url }}\"}\n"
 
 func flowSrc(id string) string {
 	return "flow: " + id + "\ntrigger: {event: order.placed}\nsteps:\n  - id: a\n    send: {channel: email, template: thanks}\n"
@@ -144,7 +144,7 @@ func TestSettingsAbsolutePaths(t *testing.T) {
 	lib := filepath.Join(shared, "lib")
 	dir := writeTree(t, map[string]string{
 		"afterglow.yaml": "flows: [" + filepath.Join(lib, "flows") + "]\ntemplates: [" + filepath.Join(lib, "templates") + "]\n" +
-			"customer_schema: " + filepath.Join(lib, "customer.schema.json") + "\nchannels:\n  email: {connector: console}\n",
+			"customer_schema: " + filepath.Join(lib, "customer.schema.json") + "\nsecret: ${AFTERGLOW_SECRET}\nchannels:\n  email: {connector: console}\n",
 	})
 	var l diag.List
 	w := LoadWorkspace(filepath.Join(dir, "afterglow.yaml"), nil, &l)

@@ -28,6 +28,7 @@ const consoleSettings = `
 flows: [flows]
 templates: [templates]
 timezone: America/Lima
+secret: chaos-unsubscribe
 channels:
   email: {connector: console}
 `

@@ -103,6 +103,7 @@ func crashRun(t *testing.T, url string, lines []eventLine, eventSteps []int, sin
 	settings := fmt.Sprintf(`flows: [flows]
 templates: [templates]
 timezone: America/Lima
+secret: chaos-unsubscribe
 channels:
   email: {connector: webhook, with: {url: "%s/%s", secret: chaos}}
 `, sinkURL, name)

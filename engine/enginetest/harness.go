@@ -37,6 +37,7 @@ const settings = `
 flows: [flows]
 templates: [templates]
 timezone: America/Lima
+secret: engine-test
 channels:
   email: {connector: console}
   sms: {connector: console}

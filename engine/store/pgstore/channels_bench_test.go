@@ -36,6 +36,7 @@ var policyWorkspace = map[string]string{
 flows: [flows]
 templates: [templates]
 timezone: America/Lima
+secret: bench
 channels:
   email: {connector: console, shape: email}
   sms: {connector: console, shape: sms}

@@ -56,7 +56,7 @@ steps:
 var benchT0 = time.Date(2025, 10, 14, 15, 0, 0, 0, time.UTC)
 
 func throughputWorkspace(b *testing.B) *dsl.Workspace {
-	files := map[string]string{"afterglow.yaml": "flows: [flows]\ntemplates: [flows]\ntimezone: America/Lima\nchannels:\n  email: {connector: console}\n"}
+	files := map[string]string{"afterglow.yaml": "flows: [flows]\ntemplates: [flows]\ntimezone: America/Lima\nsecret: bench\nchannels:\n  email: {connector: console}\n"}
 	for k, v := range throughputFlows {
 		files[k] = v
 	}
