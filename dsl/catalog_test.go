@@ -43,7 +43,7 @@ const buyerFlow = `flow: buyers
 trigger: {event: order.placed, when: 'bought("serum-v2") || product(event.data.items[0].product_id).replenish_days > 20'}
 steps:
   - id: a
-    send: {channel: email, template: thanks}
+    send: {channel: email, template: thanks, category: transactional}
 `
 
 // The catalog is a workspace file like the others: its form is checked against its schema, with

@@ -27,12 +27,12 @@ func writeTree(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-const testSettings = "flows: [flows]\ntemplates: [templates]\nsecret: ${AFTERGLOW_SECRET}\nchannels:\n  email: {connector: console}\n"
+const testSettings = "flows: [flows]\ntemplates: [templates]\nchannels:\n  email: {connector: console}\n"
 
 const testTemplate = "template: thanks\nchannel: email\ndefault_locale: es\nlocales:\n  es: {subject: Hola, text: \"Hola {{ unsubscribe_url }}\"}\n"
 
 func flowSrc(id string) string {
-	return "flow: " + id + "\ntrigger: {event: order.placed}\nsteps:\n  - id: a\n    send: {channel: email, template: thanks}\n"
+	return "flow: " + id + "\ntrigger: {event: order.placed}\nsteps:\n  - id: a\n    send: {channel: email, template: thanks, category: transactional}\n"
 }
 
 func TestWorkspaceDuplicates(t *testing.T) {
