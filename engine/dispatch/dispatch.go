@@ -191,10 +191,12 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	return len(ms), firstErr
 }
 
-// finished is an attempt made and not yet recorded.
+// finished is an attempt made and not yet recorded; done is closed once the recorder has tried to
+// commit it.
 type finished struct {
-	m *store.Message
-	a store.Attempt
+	m    *store.Message
+	a    store.Attempt
+	done chan struct{}
 }
 
 // record writes attempts as they finish, all those waiting in one transaction: one commit per
@@ -229,6 +231,9 @@ func (d *Dispatcher) record(ctx context.Context, in <-chan finished) error {
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
+		for _, f := range group {
+			close(f.done)
+		}
 	}
 	return firstErr
 }
@@ -247,8 +252,8 @@ func (d *Dispatcher) save(ctx context.Context, group []finished) error {
 	})
 }
 
-// deliver sends one leased message and hands the attempt to the recorder. If the attempt cannot
-// be recorded, the lease expires and the message is tried again.
+// deliver sends one leased message and hands the attempt to the recorder, returning once it is
+// recorded. If the attempt cannot be recorded, the lease expires and the message is tried again.
 //
 // A message whose lease could end before its send does is left alone: once the lease ends another
 // dispatcher may claim it, and both would send it. Messages wait here for a free slot and for the
@@ -319,7 +324,12 @@ func (d *Dispatcher) deliver(ctx context.Context, m *store.Message, leaseEnd tim
 		// Provider errors may quote the address; they stay below info level.
 		d.Log.Debug().Str("message", m.ID).Str("customer", m.CustomerID).Str("channel", m.Channel).Int("attempt", n).Dur("retry_in", wait).Err(sendErr).Msg("message will be retried")
 	}
-	recs <- finished{m, a}
+	// The slot is kept until the attempt is committed: a process that dies forgets only sends it
+	// has not recorded yet, and this way there are never more of those than sends in flight, so a
+	// kill repeats at most Concurrency messages.
+	f := finished{m, a, make(chan struct{})}
+	recs <- f
+	<-f.done
 	return nil
 }
 

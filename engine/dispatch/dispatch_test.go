@@ -274,9 +274,9 @@ func TestRecordingGroupSurvivesOneBadAttempt(t *testing.T) {
 	ctx := context.Background()
 	in := make(chan finished, 4)
 	ghost := &store.Message{ID: "ghost", CustomerID: "cz", Channel: "crm", Status: store.Sent}
-	in <- finished{storedMessage(t, st, "ma"), store.Attempt{MessageID: "ma", CustomerID: "ca", N: 1, At: t0, Outcome: "sent"}}
-	in <- finished{ghost, store.Attempt{MessageID: "ghost", CustomerID: "cz", N: 1, At: t0, Outcome: "sent"}}
-	in <- finished{storedMessage(t, st, "mc"), store.Attempt{MessageID: "mc", CustomerID: "cc", N: 1, At: t0, Outcome: "sent"}}
+	in <- finished{storedMessage(t, st, "ma"), store.Attempt{MessageID: "ma", CustomerID: "ca", N: 1, At: t0, Outcome: "sent"}, make(chan struct{})}
+	in <- finished{ghost, store.Attempt{MessageID: "ghost", CustomerID: "cz", N: 1, At: t0, Outcome: "sent"}, make(chan struct{})}
+	in <- finished{storedMessage(t, st, "mc"), store.Attempt{MessageID: "mc", CustomerID: "cc", N: 1, At: t0, Outcome: "sent"}, make(chan struct{})}
 	close(in)
 	if err := d.record(ctx, in); err == nil {
 		t.Error("recording an attempt of a message the outbox never had reported no error")
@@ -288,6 +288,72 @@ func TestRecordingGroupSurvivesOneBadAttempt(t *testing.T) {
 	}
 	if as, _ := st.Attempts(ctx, "mb"); len(as) != 0 {
 		t.Errorf("attempts of mb, never sent: %+v", as)
+	}
+}
+
+// gatedStore holds every transaction after the first until the test opens the gate: the
+// dispatcher's claim goes through, the recording of its attempts waits.
+type gatedStore struct {
+	store.Store
+	mu    sync.Mutex
+	calls int
+	gate  chan struct{}
+}
+
+func (g *gatedStore) InTx(ctx context.Context, fn func(store.Tx) error) error {
+	g.mu.Lock()
+	g.calls++
+	n := g.calls
+	g.mu.Unlock()
+	if n > 1 {
+		<-g.gate
+	}
+	return g.Store.InTx(ctx, fn)
+}
+
+// countingConnector counts sends and says when each one starts.
+type countingConnector struct {
+	mu      sync.Mutex
+	n       int
+	started chan string
+}
+
+func (c *countingConnector) Send(_ context.Context, m message.Message) (connectors.Result, error) {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+	c.started <- m.ID
+	return connectors.Result{}, nil
+}
+
+// A worker takes its next message only once the attempt it made is recorded: a process killed
+// then forgets at most one send per worker, so a restart repeats at most Concurrency messages.
+func TestNoNewSendWhileAnAttemptIsUnrecorded(t *testing.T) {
+	mem := memstore.New()
+	_, _ = setup(t, mem, "http://127.0.0.1:1", 3)
+	st := &gatedStore{Store: mem, gate: make(chan struct{})}
+	conn := &countingConnector{started: make(chan string, 3)}
+	d := &Dispatcher{Store: st, Channels: map[string]*Channel{"crm": {Name: "crm", Connector: conn}}, Clock: clock.NewVirtual(t0),
+		Log: zerolog.Nop(), Concurrency: 1, Batch: 3, Lease: time.Minute}
+	done := make(chan error, 1)
+	go func() { _, err := d.RunOnce(context.Background()); done <- err }()
+	first := <-conn.started
+	select {
+	case id := <-conn.started:
+		t.Errorf("%s was sent while the attempt of %s was not yet recorded", id, first)
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(st.gate)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"ma", "mb", "mc"} {
+		if m := storedMessage(t, mem, id); m.Status != store.Sent {
+			t.Errorf("%s is %s; want sent", id, m.Status)
+		}
+	}
+	if conn.n != 3 {
+		t.Errorf("%d sends; want 3", conn.n)
 	}
 }
 
