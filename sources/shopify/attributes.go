@@ -3,6 +3,8 @@ package shopify
 import (
 	"strings"
 	"time"
+
+	"github.com/afterglowhq/afterglow/event"
 )
 
 // customerData is the attributes a customer record gives, for customer.created/updated.
@@ -25,20 +27,62 @@ func customerData(c *customer) map[string]any {
 	return d
 }
 
-// recordConsent is the consent the customer record states. The current consent objects win over
-// the older accepts_marketing flag, which only legacy payloads carry.
+// recordConsent is the consent the customer record states without saying when it was given: it
+// counts from the record's own time. The current consent objects win over the older
+// accepts_marketing flag, which only legacy payloads carry. A consent object that says when it
+// changed becomes an event of its own instead (datedConsent).
 func recordConsent(c *customer) map[string]any {
 	m := map[string]any{}
 	switch {
 	case c.EmailConsent != nil && c.EmailConsent.State != "":
-		m["email"] = subscribed(c.EmailConsent.State)
+		if _, dated := c.EmailConsent.changedAt(); !dated {
+			m["email"] = subscribed(c.EmailConsent.State)
+		}
 	case c.AcceptsMarketing != nil:
 		m["email"] = *c.AcceptsMarketing
 	}
 	if c.SMSConsent != nil && c.SMSConsent.State != "" {
-		m["sms"] = subscribed(c.SMSConsent.State)
+		if _, dated := c.SMSConsent.changedAt(); !dated {
+			m["sms"] = subscribed(c.SMSConsent.State)
+		}
 	}
 	return m
+}
+
+// changedAt is when the customer last gave or withdrew this consent, when Shopify says.
+func (s *consentState) changedAt() (time.Time, bool) {
+	if s == nil || s.State == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339, s.ConsentUpdatedAt)
+	return t, err == nil
+}
+
+// datedConsent turns the consent a customer record states with its own time into consent.updated
+// events dated that time. Consent is decided by event time, and a customer record arrives with
+// every later change of the profile (an address, a tag): dated by the record, a subscription given
+// in 2023 would undo an unsubscribe clicked in an Afterglow email yesterday, which Shopify never
+// hears of. The id names the change itself, so every record repeating it is one event.
+func datedConsent(d *delivery, subject string, c *customer) []event.Event {
+	if c == nil {
+		return nil
+	}
+	var evs []event.Event
+	for _, ch := range []struct {
+		name  string
+		state *consentState
+	}{{"email", c.EmailConsent}, {"sms", c.SMSConsent}} {
+		at, ok := ch.state.changedAt()
+		if !ok {
+			continue
+		}
+		data := map[string]any{"channel": ch.name, "granted": subscribed(ch.state.State)}
+		put(data, "state", ch.state.State)
+		put(data, "opt_in_level", ch.state.OptInLevel)
+		id := d.id("customer", subject, "consent", ch.name, ch.state.State, at.UTC().Format(time.RFC3339))
+		evs = append(evs, d.event(event.ConsentUpdated, id, subject, at, data))
+	}
+	return evs
 }
 
 // subscribed reads Shopify's marketing states: only "subscribed" is consent; "pending" (a double

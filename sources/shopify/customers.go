@@ -25,9 +25,8 @@ func customersCreate(_ context.Context, d *delivery) (sources.Outcome, error) {
 	if err != nil {
 		return sources.Outcome{}, err
 	}
-	return sources.Outcome{Subject: id, Events: []event.Event{
-		d.event(event.CustomerCreated, d.id("customer", id, "created"), id, d.time(c.CreatedAt), customerData(c)),
-	}}, nil
+	evs := []event.Event{d.event(event.CustomerCreated, d.id("customer", id, "created"), id, d.time(c.CreatedAt), customerData(c))}
+	return sources.Outcome{Subject: id, Events: append(evs, datedConsent(d, id, c)...)}, nil
 }
 
 // customersUpdate: updates repeat, so the id is keyed by the delivery; only a redelivery of the
@@ -37,9 +36,8 @@ func customersUpdate(_ context.Context, d *delivery) (sources.Outcome, error) {
 	if err != nil {
 		return sources.Outcome{}, err
 	}
-	return sources.Outcome{Subject: id, Events: []event.Event{
-		d.event(event.CustomerUpdated, d.id("customer", id, "updated", d.deliveryID), id, d.time(c.UpdatedAt), customerData(c)),
-	}}, nil
+	evs := []event.Event{d.event(event.CustomerUpdated, d.id("customer", id, "updated", d.deliveryID), id, d.time(c.UpdatedAt), customerData(c))}
+	return sources.Outcome{Subject: id, Events: append(evs, datedConsent(d, id, c)...)}, nil
 }
 
 func emailConsentUpdate(_ context.Context, d *delivery) (sources.Outcome, error) {

@@ -41,6 +41,7 @@ func ordersCreate(_ context.Context, d *delivery) (sources.Outcome, error) {
 	if attrs := o.attributes(); len(attrs) > 0 {
 		evs = append(evs, d.event(event.CustomerUpdated, d.id("order", id, "customer"), subject, t, attrs))
 	}
+	evs = append(evs, datedConsent(d, subject, o.Customer)...)
 	evs = append(evs, d.event(event.OrderPlaced, d.id("order", id, "placed"), subject, t, orderData(o, id)))
 	return sources.Outcome{Events: evs, Subject: subject}, nil
 }
@@ -148,6 +149,7 @@ func checkoutsCreate(_ context.Context, d *delivery) (sources.Outcome, error) {
 	if attrs := c.attributes(); len(attrs) > 0 {
 		evs = append(evs, d.event(event.CustomerUpdated, d.id("checkout", id, "customer"), subject, t, attrs))
 	}
+	evs = append(evs, datedConsent(d, subject, c.Customer)...)
 	evs = append(evs, d.event(event.CheckoutStarted, d.id("checkout", id, "started"), subject, t, data))
 	return sources.Outcome{Events: evs, Subject: subject}, nil
 }
