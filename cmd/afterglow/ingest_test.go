@@ -171,3 +171,21 @@ func TestIngestNeedsTheSecretForMarketingEmail(t *testing.T) {
 		t.Errorf("%d events stored; want none", n)
 	}
 }
+
+// TestEventsCommand: the catalog as text, with a workspace's own types, and as the Markdown page
+// docs/events.md is.
+func TestEventsCommand(t *testing.T) {
+	code, out, errs := afterglow(t, "events", eventsWorkspace(t))
+	if code != 0 || !strings.Contains(out, "quiz.completed (the workspace's") || !strings.Contains(out, "  skin_type  string  required") ||
+		!strings.Contains(out, "  total ") {
+		t.Fatalf("events WORKSPACE: exit %d\n%s%s", code, out, errs)
+	}
+	code, md, errs := afterglow(t, "events", "--markdown")
+	want, err := os.ReadFile("../../docs/events.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code != 0 || md != string(want) {
+		t.Errorf("events --markdown: exit %d %s; it must print docs/events.md as it is", code, errs)
+	}
+}
