@@ -326,7 +326,12 @@ func CustomerFields(src string) []Var { return inTags(src, customerUse) }
 
 // EventFields returns the paths into an event's data a template reads (trigger.data.total,
 // steps.delivered.event.data.order_id), each where it is written.
-func EventFields(src string) []Var { return inTags(src, eventUse) }
+func EventFields(src string) []Var {
+	if !strings.Contains(src, ".data") {
+		return nil // most fields read no event; sparing them the scan keeps huge templates cheap
+	}
+	return inTags(src, eventUse)
+}
 
 // KnownFilter reports whether templates may use the named filter.
 func KnownFilter(name string) bool { return tmpl.HasFilter(name) }
