@@ -10,8 +10,9 @@ import (
 
 // enrich gives each item of the event's data that names a product of the catalog that product,
 // as the catalog has it when the event is stored: an order keeps what was bought, and a template
-// shows it even after the product changes or leaves the catalog. The data is copied, never
-// changed in place: it is the caller's.
+// shows it even after the product changes or leaves the catalog. An item with no product_id (the
+// lines of an exported order) is matched by its sku and gets the product's id too, so that
+// bought() finds it. The data is copied, never changed in place: it is the caller's.
 func enrich(ev *event.Event, c *products.Catalog) {
 	items, ok := ev.Data["items"].([]any)
 	if c == nil || !ok {
@@ -23,7 +24,11 @@ func enrich(ev *event.Event, c *products.Catalog) {
 		if !ok {
 			continue
 		}
-		p := c.Get(idText(m["product_id"]))
+		id := idText(m["product_id"])
+		p := c.Get(id)
+		if p == nil && id == "" {
+			p = c.BySKU(idText(m["sku"]))
+		}
 		if p == nil {
 			continue
 		}
@@ -35,6 +40,9 @@ func enrich(ev *event.Event, c *products.Catalog) {
 			cm[k] = v
 		}
 		cm["product"] = p.Snapshot()
+		if id == "" {
+			cm["product_id"] = p.ID // so that bought() finds it in the customer's orders
+		}
 		out[i] = cm
 	}
 	if out == nil {

@@ -32,13 +32,17 @@ type Catalog struct {
 	File     string
 	Products []*Product // in file order
 	byID     map[string]*Product
+	bySKU    map[string]*Product // the first product listed with each sku
 }
 
 // New indexes products, which have distinct ids.
 func New(file string, ps []*Product) *Catalog {
-	c := &Catalog{File: file, Products: ps, byID: make(map[string]*Product, len(ps))}
+	c := &Catalog{File: file, Products: ps, byID: make(map[string]*Product, len(ps)), bySKU: map[string]*Product{}}
 	for _, p := range ps {
 		c.byID[p.ID] = p
+		if _, seen := c.bySKU[p.SKU]; p.SKU != "" && !seen {
+			c.bySKU[p.SKU] = p
+		}
 	}
 	return c
 }
@@ -49,6 +53,15 @@ func (c *Catalog) Get(id string) *Product {
 		return nil
 	}
 	return c.byID[id]
+}
+
+// BySKU returns the first product listed with that sku, or nil: an order line that names no
+// product id (an order exported as CSV) is matched by its sku.
+func (c *Catalog) BySKU(sku string) *Product {
+	if c == nil || sku == "" {
+		return nil
+	}
+	return c.bySKU[sku]
 }
 
 // IDs lists the products' ids, sorted.

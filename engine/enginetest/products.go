@@ -8,7 +8,7 @@ import (
 
 const catalogYAML = `products:
   - {id: serum-v1, name: Sérum, url: "https://t.example/serum", replenish_after: 30d, related: [spf]}
-  - {id: spf, name: Protector, replenish_after: 8w}
+  - {id: spf, sku: SPF-50, name: Protector, replenish_after: 8w}
 `
 
 // Order items carry their product from the catalog when the order is stored; expressions read
@@ -32,6 +32,7 @@ steps:
 `})
 	r := Start(t, ns, ws)
 	r.Customer("ana", map[string]any{"email": "a@example.com"})
+	r.Customer("bob", map[string]any{"email": "b@example.com"})
 	item := func(id string) map[string]any {
 		return map[string]any{"product_id": id, "sku": "X", "quantity": jsonNum("1"), "price": jsonNum("10")}
 	}
@@ -39,16 +40,18 @@ steps:
 		Ev(0, "order.placed", "ana", withItems(order("1", "10"), item("serum-v1"))),
 		Ev(0, "order.placed", "ana", withItems(order("2", "10"), item("spf"))),
 		Ev(0, "order.placed", "ana", withItems(order("3", "10"), item("unknown"))),
+		// An exported order's line names no product, only its sku: it is matched by it.
+		Ev(0, "order.placed", "bob", withItems(order("4", "10"), map[string]any{"sku": "SPF-50", "quantity": jsonNum("1"), "price": jsonNum("10")})),
 	}
 	r.Play(70*day, evs...)
-	Equal(t, "sent", r.Sent(), []string{"27d ana restock/mail", "53d ana restock/mail"})
+	Equal(t, "sent", r.Sent(), []string{"27d ana restock/mail", "53d ana restock/mail", "53d bob restock/mail"})
 	ms := r.Messages()
 	if len(ms) == 2 && (ms[0].Content.Subject != "Sérum" || ms[0].Content.Text != "https://t.example/serum 30 30d" || ms[1].Content.Subject != "Protector") {
 		t.Errorf("contents: %q %q, %q", ms[0].Content.Subject, ms[0].Content.Text, ms[1].Content.Subject)
 	}
 	// The stored order keeps the product as it was when it was placed.
 	stored := func(i int) map[string]any {
-		ev, err := r.Store.Event(r.Ctx, "ana", evs[i].ID)
+		ev, err := r.Store.Event(r.Ctx, evs[i].Subject, evs[i].ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -60,6 +63,9 @@ steps:
 	}
 	if _, has := stored(2)["product"]; has {
 		t.Error("an item of a product not in the catalog got one")
+	}
+	if got := stored(3)["product_id"]; got != "spf" {
+		t.Errorf("an item matched by its sku has product_id %v, want spf", got)
 	}
 }
 
