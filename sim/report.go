@@ -173,6 +173,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		Flow     string    `json:"flow"`
 		Step     string    `json:"step"`
 		Channel  string    `json:"channel"`
+		Category string    `json:"category"`
 		Status   string    `json:"status"`
 		Reason   string    `json:"reason,omitempty"`
 		Locale   string    `json:"locale,omitempty"`
@@ -187,7 +188,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		Flows     []FlowSummary `json:"flows"`
 	}{Start: r.Start, Until: r.Until, Events: r.Events, Customers: r.Customers, Messages: []msg{}, Flows: r.Flows}
 	for _, m := range r.Messages {
-		out.Messages = append(out.Messages, msg{m.SendAt, m.CustomerID, m.FlowID, m.StepID, m.Channel, m.Status, m.Reason, m.Locale, first(m)})
+		out.Messages = append(out.Messages, msg{m.SendAt, m.CustomerID, m.FlowID, m.StepID, m.Channel, m.Category, m.Status, m.Reason, m.Locale, first(m)})
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

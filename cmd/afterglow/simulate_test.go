@@ -1,10 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The example shop starts its simulation from its history: customers with past orders come back
@@ -56,5 +59,65 @@ func TestSimulateRefusesABadOrLateHistory(t *testing.T) {
 	code, _, errs = afterglow(t, "simulate", "../../examples/shop", "--history", filepath.Join(dir, "nowhere"))
 	if code != 2 || !strings.Contains(errs, "orders_export.csv") {
 		t.Errorf("a missing history: exit %d, %s", code, errs)
+	}
+}
+
+// Over the example shop the starter library's plays share the monthly allowance: the limit holds
+// for every customer (two marketing messages in any 30 days), and no play has most of what it
+// writes kept back by it; the plays that earn the most lose the least.
+func TestExampleShopSharesTheAllowance(t *testing.T) {
+	code, out, errs := afterglow(t, "simulate", "--format", "json", "../../examples/shop")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r struct {
+		Messages []struct {
+			At       time.Time `json:"at"`
+			Customer string    `json:"customer"`
+			Flow     string    `json:"flow"`
+			Category string    `json:"category"`
+			Status   string    `json:"status"`
+			Reason   string    `json:"reason"`
+		} `json:"messages"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	leaving := map[string][]time.Time{}
+	sent, kept := map[string]int{}, map[string]int{}
+	for _, m := range r.Messages {
+		// The shop's VIP thank-you lifts the limit for itself (frequency: []).
+		if m.Category != "marketing" || m.Flow == "vip-gift" {
+			continue
+		}
+		switch {
+		case m.Status == "skipped" && m.Reason == "frequency":
+			kept[m.Flow]++
+		case m.Status != "skipped" && m.Status != "failed":
+			sent[m.Flow]++ // on time, or later than it was due (held), but sent
+			leaving[m.Customer] = append(leaving[m.Customer], m.At)
+		}
+	}
+	for c, ts := range leaving {
+		sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
+		for i := 2; i < len(ts); i++ {
+			if ts[i].Sub(ts[i-2]) < 30*24*time.Hour {
+				t.Errorf("customer %s gets three marketing messages within 30 days: %v, %v, %v", c, ts[i-2], ts[i-1], ts[i])
+			}
+		}
+	}
+	for f, n := range kept {
+		if n*3 > (n+sent[f])*2 {
+			t.Errorf("%s: %d messages sent, %d skipped by the limit: starved", f, sent[f], n)
+		}
+	}
+	// The plays that earn the most: nothing of theirs is dropped by the limit.
+	for _, f := range []string{"abandoned-checkout", "cross-sell", "cashback", "replenishment"} {
+		if kept[f] > 0 || sent[f] == 0 {
+			t.Errorf("%s: %d sent, %d skipped by the limit", f, sent[f], kept[f])
+		}
+	}
+	if len(sent) < 12 {
+		t.Errorf("only %d plays sent marketing messages: %v", len(sent), sent)
 	}
 }
