@@ -17,7 +17,7 @@ const starterLibrary = "../flows"
 var flowID = regexp.MustCompile(`(?m)^flow:\s*(\S+)`)
 
 // writeBenchWorkspace writes a workspace of n flows into dir: the starter library's settings,
-// customer schema, event types and templates, and n copies of its flows, each under its own id, so that the
+// customer schema, event types, catalog and templates, and n copies of its flows, each under its own id, so that the
 // workspace is valid and every flow references real templates.
 func writeBenchWorkspace(dir string, n int) error {
 	var flows [][]byte
@@ -62,6 +62,13 @@ func writeBenchWorkspace(dir string, n int) error {
 		if err := copyFile(filepath.Join(dir, "events", filepath.Base(p)), b); err != nil {
 			return err
 		}
+	}
+	catalog, err := os.ReadFile(filepath.Join(starterLibrary, "catalog", "products.csv"))
+	if err != nil {
+		return err
+	}
+	if err := copyFile(filepath.Join(dir, "catalog", "products.csv"), catalog); err != nil {
+		return err
 	}
 	schema, err := os.ReadFile(filepath.Join(starterLibrary, "schemas", "customer.schema.json"))
 	if err != nil {
