@@ -12,10 +12,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sort"
-	"sync"
 	"time"
 
+	"github.com/afterglowhq/afterglow/internal/registry"
 	"github.com/afterglowhq/afterglow/message"
 	"github.com/rs/zerolog"
 )
@@ -48,53 +47,25 @@ type Spec struct {
 	New     func(with map[string]any, opts Options) (Connector, error)
 }
 
-var (
-	mu       sync.RWMutex
-	registry = map[string]Spec{}
-)
+var known = registry.New[Spec]("connectors")
 
 // Register adds a connector kind. It panics on a duplicate name or a spec without a constructor,
 // since both are programming errors found at start-up.
 func Register(s Spec) {
-	mu.Lock()
-	defer mu.Unlock()
 	if s.Name == "" || s.New == nil || len(s.Shapes) == 0 {
 		panic("connectors: incomplete spec " + s.Name)
 	}
-	if _, dup := registry[s.Name]; dup {
-		panic("connectors: registered twice: " + s.Name)
-	}
-	registry[s.Name] = s
+	known.Add(s.Name, s)
 }
 
 // Lookup returns the spec of a connector kind.
-func Lookup(name string) (Spec, bool) {
-	mu.RLock()
-	defer mu.RUnlock()
-	s, ok := registry[name]
-	return s, ok
-}
+func Lookup(name string) (Spec, bool) { return known.Lookup(name) }
 
 // All returns every registered spec, sorted by name.
-func All() []Spec {
-	mu.RLock()
-	defer mu.RUnlock()
-	out := make([]Spec, 0, len(registry))
-	for _, s := range registry {
-		out = append(out, s)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
+func All() []Spec { return known.All() }
 
 // Names returns the registered connector names, sorted.
-func Names() []string {
-	var ns []string
-	for _, s := range All() {
-		ns = append(ns, s.Name)
-	}
-	return ns
-}
+func Names() []string { return known.Names() }
 
 // Carries reports whether the spec can carry a shape.
 func (s Spec) Carries(sh message.Shape) bool {

@@ -3,10 +3,9 @@ package sources
 import (
 	"encoding/json"
 	"net/http"
-	"sort"
-	"sync"
 	"time"
 
+	"github.com/afterglowhq/afterglow/internal/registry"
 	"github.com/rs/zerolog"
 )
 
@@ -36,52 +35,27 @@ type Options struct {
 	AuthFailures *AuthFailures
 }
 
-var (
-	mu       sync.RWMutex
-	registry = map[string]Spec{}
-)
+var known = registry.New[Spec]("sources")
 
 // Register adds a source. It panics on a duplicate name or path, or a spec without a
 // constructor, since those are programming errors found at start-up.
 func Register(s Spec) {
-	mu.Lock()
-	defer mu.Unlock()
 	if s.Name == "" || s.Path == "" || s.New == nil || len(s.Schema) == 0 {
 		panic("sources: incomplete spec " + s.Name)
 	}
-	for _, o := range registry {
-		if o.Name == s.Name || o.Path == s.Path {
-			panic("sources: " + s.Name + " registered twice, or on the path of " + o.Name)
+	for _, o := range known.All() {
+		if o.Path == s.Path {
+			panic("sources: " + s.Name + " registered on the path of " + o.Name)
 		}
 	}
-	registry[s.Name] = s
+	known.Add(s.Name, s)
 }
 
 // Lookup returns the spec of a source.
-func Lookup(name string) (Spec, bool) {
-	mu.RLock()
-	defer mu.RUnlock()
-	s, ok := registry[name]
-	return s, ok
-}
+func Lookup(name string) (Spec, bool) { return known.Lookup(name) }
 
 // All returns every registered spec, sorted by name.
-func All() []Spec {
-	mu.RLock()
-	defer mu.RUnlock()
-	out := make([]Spec, 0, len(registry))
-	for _, s := range registry {
-		out = append(out, s)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
+func All() []Spec { return known.All() }
 
 // Names returns the registered source names, sorted.
-func Names() []string {
-	var ns []string
-	for _, s := range All() {
-		ns = append(ns, s.Name)
-	}
-	return ns
-}
+func Names() []string { return known.Names() }

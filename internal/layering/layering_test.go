@@ -17,7 +17,7 @@ var rules = []struct {
 	who, never func(pkg string) bool
 	why        string
 }{
-	{is("message", "event", "schemas", "engine/clock", "internal/settings"), anyPkg,
+	{is("message", "event", "schemas", "engine/clock", "internal/settings", "internal/registry"), anyPkg,
 		"the leaves: the data every stage passes on, and what every part may use"},
 	{under("engine/store"), either(is("dsl", "engine", "server", "sim", "scenario"), under("connectors", "sources", "engine/dispatch", "engine/ingest", "engine/policy", "engine/reload")),
 		"the stores keep state; they know events and messages, not the language, the engine or the channels"},
