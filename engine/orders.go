@@ -28,7 +28,11 @@ func (b *batch) loadOrders(ids []string) error {
 	for _, id := range ids {
 		if st := b.custs[id]; st != nil && st.orders == nil {
 			st.orders = map[string]*store.Order{}
-			need = append(need, id)
+			// A customer created by this transaction has no orders yet: orders are written under
+			// the customer's lock.
+			if !st.c.New {
+				need = append(need, id)
+			}
 		}
 	}
 	if len(need) == 0 {
@@ -105,12 +109,29 @@ func (b *batch) applyOrder(st *custState, ev *event.Event) string {
 		o.Refunded = o.Refunded.Add(d)
 	}
 	orders[id] = o
+	st.saveOrder(o)
+	recount(st, before, o)
+	rank(st)
+	return note
+}
+
+func (st *custState) saveOrder(o *store.Order) {
 	if st.savedOrders == nil {
 		st.savedOrders = map[string]*store.Order{}
 	}
-	st.savedOrders[id] = o
-	recount(st, before, o)
-	return note
+	st.savedOrders[o.OrderID] = o
+}
+
+// rank gives each of the customer's orders its place among the counted ones, and marks those
+// whose place changed.
+func rank(st *custState) {
+	all := make([]*store.Order, 0, len(st.orders))
+	for _, o := range st.orders {
+		all = append(all, o)
+	}
+	for _, o := range store.RankOrders(all) {
+		st.saveOrder(o)
+	}
 }
 
 // recount moves the customer's metrics from what the order counted for before to what it counts
@@ -119,7 +140,9 @@ func recount(st *custState, before, after *store.Order) {
 	c := st.c
 	if before != nil && before.Counted() {
 		c.OrdersCount--
-		c.TotalSpent = c.TotalSpent.Sub(before.Net())
+		if net := before.Net(); !net.IsZero() {
+			c.TotalSpent = c.TotalSpent.Sub(net)
+		}
 		if at := before.PlacedAt; at.Equal(c.FirstOrderAt) || at.Equal(c.LastOrderAt) {
 			var first, last time.Time
 			for id, o := range st.orders {

@@ -27,7 +27,7 @@ func metrics(r *Run, id string) string {
 	return itoa(c.OrdersCount) + " " + c.TotalSpent.String() + " " + at(c.FirstOrderAt) + " " + at(c.LastOrderAt)
 }
 
-// ledger reads a customer's orders as "id placed cancelled total refunded" lines.
+// ledger reads a customer's orders as "id placed cancelled total refunded #seq first previous" lines.
 func ledger(r *Run, id string) []string {
 	r.T.Helper()
 	os, err := r.Store.CustomerOrders(r.Ctx, id)
@@ -42,7 +42,8 @@ func ledger(r *Run, id string) []string {
 	}
 	var out []string
 	for _, o := range os {
-		out = append(out, o.OrderID+" "+at(o.PlacedAt)+" "+at(o.CancelledAt)+" "+o.Total.String()+" "+o.Refunded.String())
+		out = append(out, o.OrderID+" "+at(o.PlacedAt)+" "+at(o.CancelledAt)+" "+o.Total.String()+" "+o.Refunded.String()+
+			" #"+itoa(o.Seq)+" "+at(o.FirstAt)+" "+at(o.PrevAt))
 	}
 	return out
 }
@@ -72,7 +73,7 @@ steps:
 		t.Errorf("the flow on the cancellation must see the order gone: %v", subjectsOf(r))
 	}
 	Equal(t, "metrics", []string{metrics(r, "ana")}, []string{"1 70 0d 0d"})
-	Equal(t, "ledger", ledger(r, "ana"), []string{"1 0d - 100 30", "2 1d 2d 50 0"})
+	Equal(t, "ledger", ledger(r, "ana"), []string{"1 0d - 100 30 #1 0d -", "2 1d 2d 50 0 #0 - -"})
 }
 
 // The events of an order arrive in any order: a cancellation or a refund that comes before its
@@ -87,7 +88,7 @@ func testOrderEventsInAnyArrivalOrder(t *testing.T, ns NewStore) {
 		Ev(4*time.Hour, "order.placed", "ana", order("7", "10.00")),
 	}
 	want := []string{"2 70 0d 4h0m0s"}
-	wantLedger := []string{"7 4h0m0s - 10 0", "8 0d - 80 20", "9 1h0m0s 2h0m0s 30 0"}
+	wantLedger := []string{"7 4h0m0s - 10 0 #2 0d 0d", "8 0d - 80 20 #1 0d -", "9 1h0m0s 2h0m0s 30 0 #0 - -"}
 	orders := map[string][]int{
 		"in time":                 {2, 3, 4, 0, 1},
 		"cancel and refund first": {0, 1, 2, 3, 4},
@@ -134,7 +135,7 @@ func testRepeatedOrdersAndRefunds(t *testing.T, ns NewStore) {
 		Ev(3*day, "order.refunded", "ana", refund("6", "10.00")),
 	)
 	Equal(t, "metrics", []string{metrics(r, "ana")}, []string{"2 45 0d 1d"})
-	Equal(t, "ledger", ledger(r, "ana"), []string{"5 0d - 45 0", "6 1d - 20 25"})
+	Equal(t, "ledger", ledger(r, "ana"), []string{"5 0d - 45 0 #1 0d -", "6 1d - 20 25 #2 0d 0d"})
 }
 
 // A customer given figures of its own (a scenario's customer who bought before) keeps them: its
@@ -157,4 +158,27 @@ func testOrdersAddToGivenFigures(t *testing.T, ns NewStore) {
 	if os, _ := r.Store.CustomerOrders(r.Ctx, "old"); len(os) != 1 || os[0].Counted() {
 		t.Errorf("ledger %v: want the one cancelled order", ledger(r, "old"))
 	}
+}
+
+// Each order knows its place among the customer's counted orders: an order that arrives after
+// later ones, or a cancellation, moves those after it.
+func testOrdersKnowTheirPlace(t *testing.T, ns NewStore) {
+	ws := Workspace(t, "", nil)
+	r := Start(t, ns, ws)
+	r.Clock.Set(T0.Add(10 * day))
+	for _, ev := range []eventT{
+		Ev(2*day, "order.placed", "ana", order("b", "20")),
+		Ev(4*day, "order.placed", "ana", order("c", "30")),
+		Ev(0, "order.placed", "ana", order("a", "10")),      // arrives late
+		Ev(2*day, "order.placed", "ana", order("b2", "25")), // at the same moment as b: after it by id
+	} {
+		if _, err := r.Engine.Ingest(r.Ctx, []eventT{ev}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	Equal(t, "ranked", ledger(r, "ana"), []string{"a 0d - 10 0 #1 0d -", "b 2d - 20 0 #2 0d 0d", "b2 2d - 25 0 #3 0d 2d", "c 4d - 30 0 #4 0d 2d"})
+	if _, err := r.Engine.Ingest(r.Ctx, []eventT{Ev(5*day, "order.cancelled", "ana", cancel("a"))}); err != nil {
+		t.Fatal(err)
+	}
+	Equal(t, "after the first is cancelled", ledger(r, "ana"), []string{"a 0d 5d 10 0 #0 - -", "b 2d - 20 0 #1 2d -", "b2 2d - 25 0 #2 2d 2d", "c 4d - 30 0 #3 2d 2d"})
 }

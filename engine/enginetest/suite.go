@@ -27,6 +27,7 @@ func Suite(t *testing.T, ns NewStore) {
 		{"an order's events arrive in any order", testOrderEventsInAnyArrivalOrder},
 		{"an order placed twice counts once; refunds add up", testRepeatedOrdersAndRefunds},
 		{"orders add to a customer's given figures", testOrdersAddToGivenFigures},
+		{"orders know their place among the customer's", testOrdersKnowTheirPlace},
 		{"duplicate events are dropped", testDuplicateEventsDropped},
 		{"date triggers", testDateTriggers},
 		{"schedules fan out in batches", testScheduleFansOutInBatches},

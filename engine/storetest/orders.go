@@ -32,6 +32,7 @@ func fullOrder(customer, id string) *store.Order {
 			{ProductID: "7731", SKU: "", Quantity: 3, Price: dec("19.966666666666666667")},
 			{Quantity: 0, Price: dec("0")},
 		},
+		Seq: 2, FirstAt: t0.Add(-72 * time.Hour), PrevAt: t0.Add(-60*time.Hour + 7*time.Microsecond),
 	}
 }
 
@@ -53,6 +54,9 @@ func eqOrders(t *testing.T, what string, got, want []*store.Order) {
 		if !g.PlacedAt.Equal(w.PlacedAt) || g.PlacedAt.Location() != time.UTC && !g.PlacedAt.IsZero() ||
 			!g.CancelledAt.Equal(w.CancelledAt) || g.CancelledAt.Location() != time.UTC && !g.CancelledAt.IsZero() {
 			t.Errorf("%s: placed %v cancelled %v, want %v and %v in UTC", where, g.PlacedAt, g.CancelledAt, w.PlacedAt, w.CancelledAt)
+		}
+		if g.Seq != w.Seq || !g.FirstAt.Equal(w.FirstAt) || !g.PrevAt.Equal(w.PrevAt) {
+			t.Errorf("%s: seq %d first %v previous %v, want %d, %v and %v", where, g.Seq, g.FirstAt, g.PrevAt, w.Seq, w.FirstAt, w.PrevAt)
 		}
 		if g.Currency != w.Currency || !g.Total.Equal(w.Total) || !g.Refunded.Equal(w.Refunded) {
 			t.Errorf("%s: %s %s refunded %s, want %s %s refunded %s", where, g.Currency, g.Total, g.Refunded, w.Currency, w.Total, w.Refunded)

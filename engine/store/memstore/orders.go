@@ -63,7 +63,7 @@ func (s *Store) customerOrders(customerID string) []*store.Order {
 
 func cloneOrder(o *store.Order) *store.Order {
 	c := *o
-	c.PlacedAt, c.CancelledAt = ts(o.PlacedAt), ts(o.CancelledAt)
+	c.PlacedAt, c.CancelledAt, c.FirstAt, c.PrevAt = ts(o.PlacedAt), ts(o.CancelledAt), ts(o.FirstAt), ts(o.PrevAt)
 	c.Items = append([]store.OrderItem(nil), o.Items...)
 	return &c
 }

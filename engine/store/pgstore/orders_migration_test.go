@@ -62,9 +62,10 @@ func TestMigrateBuildsTheOrdersLedger(t *testing.T) {
 	}
 	defer st.Close()
 	want := map[string]string{
-		"ana": "2 115 2025-01-02 2025-01-05 | 1 2025-01-02 - PEN 100 30 [7712 SER-30 2 50, X 1 0] | 2 2025-01-04 2025-01-04 PEN 60 0 [] | 3 2025-01-05 - USD 45 0 []",
-		"bob": "0 0 - - | 9 2025-01-02 2025-01-01 PEN 10 0 []",
-		"cid": "1 8 2025-01-03 2025-01-03 | 77 - - 0 5 [] | event:e11 2025-01-03 - PEN 8 0 []",
+		"ana": "2 115 2025-01-02 2025-01-05 | 1 2025-01-02 - PEN 100 30 [7712 SER-30 2 50, X 1 0] #1 2025-01-02 - | " +
+			"2 2025-01-04 2025-01-04 PEN 60 0 [] #0 - - | 3 2025-01-05 - USD 45 0 [] #2 2025-01-02 2025-01-02",
+		"bob": "0 0 - - | 9 2025-01-02 2025-01-01 PEN 10 0 [] #0 - -",
+		"cid": "1 8 2025-01-03 2025-01-03 | 77 - - 0 5 [] #0 - - | event:e11 2025-01-03 - PEN 8 0 [] #1 2025-01-03 -",
 	}
 	day := func(t interface {
 		IsZero() bool
@@ -91,7 +92,7 @@ func TestMigrateBuildsTheOrdersLedger(t *testing.T) {
 				items = append(items, strings.TrimSpace(it.ProductID+" "+it.SKU+" "+strconv.Itoa(it.Quantity)+" "+it.Price.String()))
 			}
 			got = append(got, o.OrderID+" "+day(o.PlacedAt)+" "+day(o.CancelledAt)+" "+strings.TrimSpace(o.Currency+" "+o.Total.String())+" "+
-				o.Refunded.String()+" ["+strings.Join(items, ", ")+"]")
+				o.Refunded.String()+" ["+strings.Join(items, ", ")+"] #"+strconv.Itoa(o.Seq)+" "+day(o.FirstAt)+" "+day(o.PrevAt))
 		}
 		if g := strings.Join(got, " | "); g != w {
 			t.Errorf("%s after the upgrade:\n got %s\nwant %s", id, g, w)

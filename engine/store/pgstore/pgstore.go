@@ -136,6 +136,15 @@ type txn struct {
 	// triggers are the triggers of the journeys OpenJourneys returned, as they are stored: saving
 	// such a journey with the same trigger need not send it again.
 	triggers map[[2]string]event.Event
+	// created are the customers this transaction created: they have no journey, message or order
+	// but those it writes, so no statement need ask which of theirs exist. ordersRead are those
+	// whose orders it read, and ordersHeld the orders it knows to exist (see SaveOrders).
+	created, ordersRead map[string]bool
+	ordersHeld          map[[2]string]bool
+	// messagesWritten are the messages of created customers this transaction wrote, and
+	// savedJourneys the created customers it saved journeys of.
+	messagesWritten map[[2]string]bool
+	savedJourneys   map[string]bool
 }
 
 var _ store.Store = (*Store)(nil)

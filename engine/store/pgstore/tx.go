@@ -94,16 +94,10 @@ func (t *txn) LockCustomers(ctx context.Context, ids []string, now time.Time) ([
 		return nil, nil
 	}
 	// Two statements, so that the second one's snapshot sees the rows that other transactions
-	// committed while the first waited for them. Inserts and locks both go in id order.
-	b := &pgx.Batch{}
-	b.Queue(`INSERT INTO customers (id, created_at) SELECT id, $2 FROM unnest($1::text[]) AS u(id) ON CONFLICT DO NOTHING RETURNING id`, ids, now)
-	// A join with the list rather than "id = ANY($1)": on a young table whose statistics still say
-	// it is tiny, the planner filters a sequential scan by the whole array, row by row.
-	b.Queue(`SELECT `+customerCols+` FROM unnest($1::text[]) AS u(uid) JOIN customers ON id = uid COLLATE "C"
-		ORDER BY id FOR UPDATE OF customers`, ids)
-	br := t.tx.SendBatch(ctx, b)
-	defer br.Close()
-	rows, err := br.Query()
+	// committed while the first waited for them. Inserts and locks both go in id order. A row the
+	// first inserted is locked by it and holds only defaults, so the second reads the others only.
+	rows, err := t.tx.Query(ctx, `INSERT INTO customers (id, created_at) SELECT id, $2 FROM unnest($1::text[]) AS u(id)
+		ON CONFLICT DO NOTHING RETURNING id`, ids, now)
 	if err != nil {
 		return nil, fmt.Errorf("create customers: %w", err)
 	}
@@ -119,12 +113,34 @@ func (t *txn) LockCustomers(ctx context.Context, ids []string, now time.Time) ([
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("create customers: %w", err)
 	}
-	cs, err := collectCustomers(br.Query())
-	if err != nil {
-		return nil, fmt.Errorf("lock customers: %w", err)
+	cs := make([]*store.Customer, 0, len(ids))
+	others := make([]string, 0, len(ids)-len(created))
+	at := now.UTC().Truncate(time.Microsecond) // as the column keeps it
+	for _, id := range ids {
+		if created[id] {
+			cs = append(cs, &store.Customer{ID: id, Attrs: map[string]any{}, CreatedAt: at, New: true})
+		} else {
+			others = append(others, id)
+		}
 	}
-	for _, c := range cs {
-		c.New = created[c.ID]
+	if len(others) > 0 {
+		// A join with the list rather than "id = ANY($1)": on a young table whose statistics still
+		// say it is tiny, the planner filters a sequential scan by the whole array, row by row.
+		locked, err := collectCustomers(t.tx.Query(ctx, `SELECT `+customerCols+` FROM unnest($1::text[]) AS u(uid)
+			JOIN customers ON id = uid COLLATE "C" ORDER BY id FOR UPDATE OF customers`, others))
+		if err != nil {
+			return nil, fmt.Errorf("lock customers: %w", err)
+		}
+		cs = append(cs, locked...)
+		sortByID(cs)
+	}
+	if len(created) > 0 {
+		if t.created == nil {
+			t.created = make(map[string]bool, len(created))
+		}
+		for id := range created {
+			t.created[id] = true
+		}
 	}
 	return cs, nil
 }
@@ -178,6 +194,16 @@ func (t *txn) LockCustomersAfter(ctx context.Context, after string, limit int) (
 }
 
 func (t *txn) OpenJourneys(ctx context.Context, customerIDs []string, now time.Time) ([]*store.Journey, error) {
+	// A customer this transaction created has no journeys but those it saved.
+	if len(t.created) > 0 {
+		known := make([]string, 0, len(customerIDs))
+		for _, id := range customerIDs {
+			if !t.created[id] || t.savedJourneys[id] {
+				known = append(known, id)
+			}
+		}
+		customerIDs = known
+	}
 	if len(customerIDs) == 0 {
 		return nil, nil
 	}
@@ -330,15 +356,16 @@ func (t *txn) SaveJourneys(ctx context.Context, js []*store.Journey) error {
 	if len(js) == 0 {
 		return nil
 	}
-	var old, unknown []*store.Journey
+	var old, unknown, fresh []*store.Journey
 	for _, j := range js {
 		if _, ok := t.triggers[[2]string{j.CustomerID, j.ID}]; ok {
 			old = append(old, j)
+		} else if t.created[j.CustomerID] {
+			fresh = append(fresh, j) // a customer this transaction created has no journey stored
 		} else {
 			unknown = append(unknown, j)
 		}
 	}
-	var fresh []*store.Journey
 	if len(unknown) > 0 {
 		exists, err := existing(ctx, t.tx, "journeys", "id", unknown, func(j *store.Journey) [2]string { return [2]string{j.CustomerID, j.ID} })
 		if err != nil {
@@ -360,6 +387,19 @@ func (t *txn) SaveJourneys(ctx context.Context, js []*store.Journey) error {
 	if len(fresh) > 0 {
 		if err := t.copyJourneys(ctx, fresh); err != nil {
 			return err
+		}
+		// Saved again in this transaction, they are updated.
+		if t.triggers == nil {
+			t.triggers = make(map[[2]string]event.Event, len(fresh))
+		}
+		for _, j := range fresh {
+			t.triggers[[2]string{j.CustomerID, j.ID}] = j.Trigger
+			if t.created[j.CustomerID] {
+				if t.savedJourneys == nil {
+					t.savedJourneys = map[string]bool{}
+				}
+				t.savedJourneys[j.CustomerID] = true
+			}
 		}
 	}
 	return nil
@@ -466,19 +506,38 @@ func (t *txn) InsertMessages(ctx context.Context, ms []*store.Message) error {
 	if len(ms) == 0 {
 		return nil
 	}
-	exists, err := existing(ctx, t.tx, "messages", "id", ms, func(m *store.Message) [2]string { return [2]string{m.CustomerID, m.ID} })
-	if err != nil {
-		return fmt.Errorf("insert messages: %w", err)
+	// The messages of a customer this transaction created can only be those it wrote itself.
+	var unknown, fresh []*store.Message
+	for _, m := range ms {
+		k := [2]string{m.CustomerID, m.ID}
+		switch {
+		case t.created[m.CustomerID] && t.messagesWritten[k]:
+		case t.created[m.CustomerID]:
+			fresh = append(fresh, m)
+		default:
+			unknown = append(unknown, m)
+		}
 	}
-	if len(exists) > 0 {
-		var fresh []*store.Message
-		for _, m := range ms {
+	if len(unknown) > 0 {
+		exists, err := existing(ctx, t.tx, "messages", "id", unknown, func(m *store.Message) [2]string { return [2]string{m.CustomerID, m.ID} })
+		if err != nil {
+			return fmt.Errorf("insert messages: %w", err)
+		}
+		for _, m := range unknown {
 			if !exists[[2]string{m.CustomerID, m.ID}] {
 				fresh = append(fresh, m)
 			}
 		}
-		if ms = fresh; len(ms) == 0 {
-			return nil
+	}
+	if ms = fresh; len(ms) == 0 {
+		return nil
+	}
+	for _, m := range ms {
+		if t.created[m.CustomerID] {
+			if t.messagesWritten == nil {
+				t.messagesWritten = map[[2]string]bool{}
+			}
+			t.messagesWritten[[2]string{m.CustomerID, m.ID}] = true
 		}
 	}
 	row := make([]any, len(messageColumns))
