@@ -83,6 +83,9 @@ var formats = map[string]schemacheck.Format{
 	schemas.ListenPattern: {Noun: "a host and port (127.0.0.1:8080)", Explain: func(s string) string {
 		return fmt.Sprintf("%q is not an address to listen on: write host:port, like 127.0.0.1:8080 or :8080", s)
 	}},
+	schemas.CurrencyPattern: {Noun: "a currency code (PEN)", Explain: func(s string) string {
+		return fmt.Sprintf("%q is not a currency: use its ISO 4217 code in capitals, like PEN, EUR or USD", s)
+	}},
 	schemas.URLPattern: {Noun: "an http(s) URL", Explain: func(s string) string {
 		return fmt.Sprintf("%q is not an http or https URL, like https://shop.example", s)
 	}},

@@ -32,6 +32,7 @@ type Settings struct {
 	Catalog        string   // the product catalog's absolute path, or ""
 	TimezoneName   string
 	Location       *time.Location
+	Currency       string // the shop's reporting currency (ISO 4217); "" when not given
 	Database       string
 	Listen         string
 	PublicURL      string
@@ -159,6 +160,7 @@ func parseSettings(file, dir string, src []byte, l *diag.List, onDisk bool) *Set
 			s.TimezoneName, s.Location = tz, loc
 		}
 	}
+	s.Currency, _ = d.str(root, "currency")
 	s.Database, _ = d.str(root, "database")
 	if v, _ := d.str(root, "listen"); v != "" {
 		s.Listen = v

@@ -52,13 +52,14 @@ const (
 	ListenPattern    = `^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):[0-9]{1,5}$`
 	URLPattern       = `^https?://[^\s/?#]+(/[^\s?#]*)?$`
 	EnvPattern       = `\$\{[A-Za-z_][A-Za-z0-9_]*\}` // a ${VAR} anywhere in a settings value
+	CurrencyPattern  = `^[A-Z]{3}$`                   // ISO 4217: PEN, EUR
 )
 
 // Patterns lists every pattern the schemas use.
 var Patterns = []string{
 	IDPattern, EventTypePattern, ChannelPattern, NamePattern, DurationPattern, OffsetPattern,
 	CompoundPattern, TimeOfDayPattern, TimeZonePattern, DateTimePattern, CronPattern, PercentPattern,
-	LocalePattern, PhonePattern, ListenPattern, URLPattern, EnvPattern,
+	LocalePattern, PhonePattern, ListenPattern, URLPattern, EnvPattern, CurrencyPattern,
 }
 
 // BaseURL is the prefix of every schema's $id; a schema's $id is BaseURL followed by its file name.

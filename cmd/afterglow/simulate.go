@@ -18,6 +18,8 @@ import (
 	"github.com/afterglowhq/afterglow/event"
 	"github.com/afterglowhq/afterglow/event/catalog"
 	"github.com/afterglowhq/afterglow/importer"
+	"github.com/afterglowhq/afterglow/insight"
+	"github.com/afterglowhq/afterglow/insight/memsource"
 	"github.com/afterglowhq/afterglow/sim"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -27,6 +29,7 @@ func init() { addCommand(newSimulateCmd) }
 
 type simulateOptions struct {
 	events, until, format string
+	report                string
 	history               string
 	noHistory             bool
 }
@@ -60,6 +63,7 @@ simulation with their order counts and spending, and no flow sends for the past.
 	f.StringVar(&o.format, "format", "text", "output: text or json")
 	f.StringVar(&o.history, "history", "", "a folder with Shopify's orders_export.csv (and customers_export.csv) to import before the events (default: history in the workspace, when there)")
 	f.BoolVar(&o.noHistory, "no-history", false, "start from no past, even when the workspace has a history folder")
+	f.StringVar(&o.report, "report", "", "also write the report of the simulated shop to this file: .html (a page with charts), .json or .txt; the twelve months up to the last event's")
 	return cmd
 }
 
@@ -159,6 +163,11 @@ func runSimulate(c *cli, dir string, o simulateOptions) error {
 			}
 		}
 	}
+	if o.report != "" {
+		if err := simulationReport(ctx, c, ws, shards, last, o.report); err != nil {
+			return err
+		}
+	}
 	if o.format == "json" {
 		return rep.WriteJSON(c.stdout)
 	}
@@ -254,3 +263,35 @@ func simulationHistory(ctx context.Context, c *cli, ws *dsl.Workspace, o simulat
 
 // errHistoryOverlap stops an import whose history reaches into the simulation's events.
 var errHistoryOverlap = errors.New("the history reaches past the first event")
+
+// simulationReport writes the report of the simulation's stores: the twelve months up to the month
+// of its last event, in the workspace's time zone and currency. The file's extension picks the
+// format.
+func simulationReport(ctx context.Context, c *cli, ws *dsl.Workspace, shards []sim.Shard, last time.Time, file string) error {
+	stores := make([]*memstore.Store, len(shards))
+	for i, sh := range shards {
+		stores[i] = sh.Store.(*memstore.Store)
+	}
+	src := memsource.New(stores...)
+	currency := ws.Settings.Currency
+	if currency == "" {
+		if currency = src.MainCurrency(); currency == "" {
+			currency = "USD"
+		}
+		fmt.Fprintf(c.stderr, "note: the report's money is in %s, the currency of most orders (set `currency:` in the settings)\n", currency)
+	}
+	to := insight.MonthOf(last, ws.Settings.Location)
+	q := insight.Query{From: to.Add(-11), To: to, Location: ws.Settings.Location, Currency: currency, Window: insight.DefaultWindow}
+	r, err := insight.Compute(ctx, src, q)
+	if err != nil {
+		return err
+	}
+	format := "html"
+	switch strings.ToLower(filepath.Ext(file)) {
+	case ".json":
+		format = "json"
+	case ".txt", ".text":
+		format = "text"
+	}
+	return writeReport(c, r, format, file)
+}

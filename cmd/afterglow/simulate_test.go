@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/afterglowhq/afterglow/insight"
 )
 
 // The example shop starts its simulation from its history: customers with past orders come back
@@ -123,5 +125,65 @@ func TestExampleShopSharesTheAllowance(t *testing.T) {
 	}
 	if len(sent) < 12 {
 		t.Errorf("only %d plays sent marketing messages: %v", len(sent), sent)
+	}
+}
+
+// simulate --report writes the report of the simulated shop, in the format its file's extension
+// names: the months up to the last event's, in the workspace's time zone and currency.
+func TestSimulateReport(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"afterglow.yaml": "flows: [flows]\ntemplates: [flows]\ntimezone: America/Lima\ncurrency: PEN\nchannels:\n  email: {connector: console}\n",
+		"flows/follow-up.yaml": `flow: follow-up
+trigger: {event: order.placed}
+steps:
+  - {id: hello, send: {channel: email, category: transactional, content: {default_locale: en, locales: {en: {subject: "Hi", text: "Hi"}}}}}
+`,
+		"events.ndjson": `{"specversion":"1.0","id":"1","source":"t","type":"customer.created","subject":"ana","time":"2025-10-01T14:00:00Z","data":{"email":"a@example.com"}}
+{"specversion":"1.0","id":"2","source":"t","type":"order.placed","subject":"ana","time":"2025-10-01T15:00:00Z","data":{"order_id":"1","total":"50.00","currency":"PEN"}}
+{"specversion":"1.0","id":"3","source":"t","type":"order.placed","subject":"bob","time":"2025-10-05T15:00:00Z","data":{"order_id":"2","total":"20.00","currency":"PEN"}}
+{"specversion":"1.0","id":"4","source":"t","type":"order.placed","subject":"ana","time":"2025-10-20T15:00:00Z","data":{"order_id":"3","total":"30.00","currency":"PEN"}}
+{"specversion":"1.0","id":"5","source":"t","type":"order.cancelled","subject":"bob","time":"2025-10-06T15:00:00Z","data":{"order_id":"2"}}
+{"specversion":"1.0","id":"6","source":"t","type":"survey.answered","subject":"ana","time":"2025-10-21T15:00:00Z","data":{"score":9}}
+`,
+	}
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "report.json")
+	if code, _, errs := afterglow(t, "simulate", dir, "--report", out); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r insight.Report
+	b, _ := os.ReadFile(out)
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("%v: %s", err, b)
+	}
+	// October: Ana twice (her first orders ever), Bob's order cancelled; three journeys, none
+	// followed by an order within 14 days (Ana's second came 19 days after her first).
+	oct := r.Months[len(r.Months)-1]
+	if r.Period.To != "2025-10" || r.Period.Currency != "PEN" || oct.Buyers != 1 || oct.ReturningBuyers != 0 || oct.Orders != 2 ||
+		oct.Revenue.StringFixed(2) != "80.00" {
+		t.Errorf("period %+v, October %+v", r.Period, oct)
+	}
+	if len(r.Flows) != 1 || r.Flows[0].Journeys.Treatment != 3 || r.Flows[0].Converted.Treatment != 0 || r.Flows[0].Lift != nil ||
+		r.Flows[0].Messages["email"] != 2 || r.Flows[0].Skipped["no_address"] != 1 { // Bob has no email
+		t.Errorf("flows %+v", r.Flows)
+	}
+	if s := r.TimeToSecondOrder; s.Customers != 1 || *s.MedianDays != 19 || len(r.NPS) != 1 || r.NPS[0].Promoters != 1 {
+		t.Errorf("second orders %+v, NPS %+v", s, r.NPS)
+	}
+	page := filepath.Join(dir, "report.html")
+	if code, _, errs := afterglow(t, "simulate", dir, "--report", page); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if b, err := os.ReadFile(page); err != nil || !strings.Contains(string(b), "October 2025: 1 buyer, buying for the first time.") {
+		t.Errorf("the page: %v\n%.300s", err, b)
 	}
 }

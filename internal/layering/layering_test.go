@@ -31,6 +31,8 @@ var rules = []struct {
 		"the engine runs flows over a store; the server wires it to sources and connectors"},
 	{not(is("cmd/afterglow")), is("server", "cmd/afterglow"),
 		"only the command line runs the server"},
+	{both(under("insight"), not(helper)), either(is("engine", "dsl", "server", "sim", "scenario", "validate", "importer"), under("connectors", "sources", "engine/dispatch", "engine/ingest", "engine/policy", "engine/reload")),
+		"a report reads what the stores keep; it knows nothing of running flows, the language or the channels"},
 }
 
 func TestImportsFollowTheLayers(t *testing.T) {

@@ -170,3 +170,23 @@ func (s *Store) Schedules(ctx context.Context) ([]store.Schedule, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].FlowID < out[j].FlowID })
 	return out, nil
 }
+
+// EventsOfType returns the stored events of one type, by subject and id: for reports computed in
+// memory.
+func (s *Store) EventsOfType(typ string) []*store.StoredEvent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*store.StoredEvent
+	for _, e := range s.events {
+		if e.Type == typ {
+			out = append(out, cloneEvent(e))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Subject != out[j].Subject {
+			return out[i].Subject < out[j].Subject
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
