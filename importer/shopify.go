@@ -220,68 +220,51 @@ func (s *Summary) problem(err error) error {
 	return nil
 }
 
-// eachOrder reads the orders of every file in turn.
-func eachOrder(paths []string, s *Summary, fn func(*shopifycsv.Order) error) error {
-	for _, p := range paths {
-		if err := eachOrderOf(p, s, fn); err != nil {
-			return err
-		}
-	}
-	return nil
+// exportReader is what each of Shopify's export readers offers.
+type exportReader[T any] interface {
+	Next() (*T, error)
+	Warnings() []string
 }
 
-func eachOrderOf(path string, s *Summary, fn func(*shopifycsv.Order) error) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	r, err := shopifycsv.NewOrderReader(f, path)
-	if err != nil {
-		return err
-	}
-	s.Warnings = append(s.Warnings, r.Warnings()...)
-	defer func() { s.OrderRows += r.Rows() }()
-	for {
-		o, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			if err := s.problem(err); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := fn(o); err != nil {
-			return err
-		}
-	}
+// eachOrder reads the orders of every file in turn.
+func eachOrder(paths []string, s *Summary, fn func(*shopifycsv.Order) error) error {
+	countRows := func(r *shopifycsv.OrderReader) { s.OrderRows += r.Rows() }
+	return eachRecord(paths, s, shopifycsv.NewOrderReader, countRows, fn)
 }
 
 // eachCustomer reads the customers of every file in turn.
 func eachCustomer(paths []string, s *Summary, fn func(*shopifycsv.Customer) error) error {
+	return eachRecord(paths, s, shopifycsv.NewCustomerReader, nil, fn)
+}
+
+// eachRecord reads every file's records, keeping a bad record's problems in the summary and going
+// on with the next one; only a file that cannot be read stops it. done, when set, sees each reader
+// once its file is read.
+func eachRecord[T any, R exportReader[T]](paths []string, s *Summary, open func(io.Reader, string) (R, error), done func(R), fn func(*T) error) error {
 	for _, p := range paths {
-		if err := eachCustomerOf(p, s, fn); err != nil {
+		if err := eachRecordOf(p, s, open, done, fn); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func eachCustomerOf(path string, s *Summary, fn func(*shopifycsv.Customer) error) error {
+func eachRecordOf[T any, R exportReader[T]](path string, s *Summary, open func(io.Reader, string) (R, error), done func(R), fn func(*T) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	r, err := shopifycsv.NewCustomerReader(f, path)
+	r, err := open(f, path)
 	if err != nil {
 		return err
 	}
 	s.Warnings = append(s.Warnings, r.Warnings()...)
+	if done != nil {
+		defer done(r)
+	}
 	for {
-		cu, err := r.Next()
+		rec, err := r.Next()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
@@ -291,7 +274,7 @@ func eachCustomerOf(path string, s *Summary, fn func(*shopifycsv.Customer) error
 			}
 			continue
 		}
-		if err := fn(cu); err != nil {
+		if err := fn(rec); err != nil {
 			return err
 		}
 	}

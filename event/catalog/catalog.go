@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/afterglowhq/afterglow/event"
+	"github.com/afterglowhq/afterglow/internal/jsonnum"
 	"github.com/afterglowhq/afterglow/schemas"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
@@ -189,7 +190,7 @@ func isDecimal(v any) bool {
 	case string:
 		return isDecimalText(x)
 	case json.Number:
-		return isJSONNumber(string(x))
+		return jsonnum.Valid(string(x))
 	case float64, float32:
 		return false
 	}

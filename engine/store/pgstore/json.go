@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/afterglowhq/afterglow/internal/jsonnum"
 )
 
 // A JSON encoder and decoder for the values the engine keeps: decoded JSON (maps, slices,
@@ -26,7 +28,7 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 	case bool:
 		return strconv.AppendBool(b, x), nil
 	case json.Number:
-		if !validNumber(string(x)) {
+		if !jsonnum.Valid(string(x)) {
 			return b, fmt.Errorf("%q is not a JSON number", string(x))
 		}
 		return append(b, x...), nil
@@ -152,46 +154,6 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
-}
-
-// validNumber reports whether s is a JSON number (the grammar of RFC 8259).
-func validNumber(s string) bool {
-	i := 0
-	if i < len(s) && s[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(s) && s[i] == '0':
-		i++
-	case i < len(s) && s[i] >= '1' && s[i] <= '9':
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-	default:
-		return false
-	}
-	if i < len(s) && s[i] == '.' {
-		i++
-		if i == len(s) || s[i] < '0' || s[i] > '9' {
-			return false
-		}
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-	}
-	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
-		i++
-		if i < len(s) && (s[i] == '+' || s[i] == '-') {
-			i++
-		}
-		if i == len(s) || s[i] < '0' || s[i] > '9' {
-			return false
-		}
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-	}
-	return i == len(s)
 }
 
 // parseJSON decodes a document into map[string]any, []any, string, bool, json.Number and nil,
@@ -329,7 +291,7 @@ func (p *parser) value(depth int) (any, error) {
 			break
 		}
 		n := string(p.b[start:p.i])
-		if !validNumber(n) {
+		if !jsonnum.Valid(n) {
 			p.i = start
 			return nil, p.fail("bad number " + strconv.Quote(n))
 		}

@@ -188,36 +188,23 @@ func encodeItems(items []store.OrderItem) []byte {
 }
 
 func decodeItems(b []byte) ([]store.OrderItem, error) {
-	if b == nil {
-		return nil, nil
-	}
-	v, err := parseJSON(b)
-	if err != nil {
-		return nil, err
-	}
-	a, _ := v.([]any)
-	if len(a) == 0 {
-		return nil, nil
-	}
-	out := make([]store.OrderItem, len(a))
-	for i, e := range a {
-		m, _ := e.(map[string]any)
+	return decodeObjects(b, func(m map[string]any) (store.OrderItem, error) {
 		it := store.OrderItem{ProductID: getStr(m, "product_id"), SKU: getStr(m, "sku")}
 		if q, ok := m["quantity"].(json.Number); ok {
 			n, err := q.Int64()
 			if err != nil {
-				return nil, fmt.Errorf("quantity %q: %w", q, err)
+				return it, fmt.Errorf("quantity %q: %w", q, err)
 			}
 			it.Quantity = int(n)
 		}
 		if p, ok := m["price"].(json.Number); ok {
+			var err error
 			if it.Price, err = decimal.NewFromString(string(p)); err != nil {
-				return nil, fmt.Errorf("price %q: %w", p, err)
+				return it, fmt.Errorf("price %q: %w", p, err)
 			}
 		}
-		out[i] = it
-	}
-	return out, nil
+		return it, nil
+	})
 }
 
 // numeric is an amount as COPY sends it: digits and exponent, with no text to parse on either side.

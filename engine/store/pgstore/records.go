@@ -204,6 +204,17 @@ func encodeSends(ss []store.SendMark) (string, error) {
 }
 
 func decodeSends(b []byte) ([]store.SendMark, error) {
+	return decodeObjects(b, func(m map[string]any) (store.SendMark, error) {
+		at, err := getTime(m, "at")
+		if err != nil {
+			return store.SendMark{}, err
+		}
+		return store.SendMark{At: at.UTC(), Channel: getStr(m, "ch"), Category: getStr(m, "cat"), Priority: getInt(m, "pr")}, nil
+	})
+}
+
+// decodeObjects decodes a JSON array of objects, one element at a time; NULL and [] are nil.
+func decodeObjects[T any](b []byte, decode func(map[string]any) (T, error)) ([]T, error) {
 	if b == nil {
 		return nil, nil
 	}
@@ -215,14 +226,12 @@ func decodeSends(b []byte) ([]store.SendMark, error) {
 	if len(a) == 0 {
 		return nil, nil
 	}
-	out := make([]store.SendMark, len(a))
+	out := make([]T, len(a))
 	for i, e := range a {
 		m, _ := e.(map[string]any)
-		at, err := getTime(m, "at")
-		if err != nil {
+		if out[i], err = decode(m); err != nil {
 			return nil, err
 		}
-		out[i] = store.SendMark{At: at.UTC(), Channel: getStr(m, "ch"), Category: getStr(m, "cat"), Priority: getInt(m, "pr")}
 	}
 	return out, nil
 }
