@@ -134,3 +134,21 @@ func WithDeadline(h http.Handler, d time.Duration) http.Handler {
 		h.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
+
+// Read reserves room for r's body, then reads it. When either fails it answers the request
+// itself (503 to come back in a moment, or the body's error) and ok is false; otherwise release
+// gives the room back once the request is answered.
+func (b *Budget) Read(w http.ResponseWriter, r *http.Request, limit int64) (body []byte, release func(), ok bool) {
+	release, err := b.Reserve(r, limit)
+	if err != nil {
+		Busy(w, err.Error())
+		return nil, nil, false
+	}
+	body, err = ReadBody(r, limit)
+	if err != nil {
+		release()
+		BodyError(w, err)
+		return nil, nil, false
+	}
+	return body, release, true
+}

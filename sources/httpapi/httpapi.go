@@ -100,17 +100,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sources.WriteError(w, http.StatusUnsupportedMediaType, err.Error())
 		return
 	}
-	release, err := h.budget.Reserve(r, h.maxBody)
-	if err != nil {
-		sources.Busy(w, err.Error())
+	body, release, ok := h.budget.Read(w, r, h.maxBody)
+	if !ok {
 		return
 	}
 	defer release()
-	body, err := sources.ReadBody(r, h.maxBody)
-	if err != nil {
-		sources.BodyError(w, err)
-		return
-	}
 	var events []event.Event
 	var problems []sources.Problem
 	if mode == binary {

@@ -123,17 +123,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sources.WriteError(w, http.StatusUnauthorized, "missing X-Shopify-Hmac-Sha256 header: only signed Shopify webhooks are accepted")
 		return
 	}
-	release, err := h.budget.Reserve(r, h.maxBody)
-	if err != nil {
-		sources.Busy(w, err.Error())
+	body, release, ok := h.budget.Read(w, r, h.maxBody)
+	if !ok {
 		return
 	}
 	defer release()
-	body, err := sources.ReadBody(r, h.maxBody)
-	if err != nil {
-		sources.BodyError(w, err)
-		return
-	}
 	if !sources.VerifyBase64(sig, body, h.secrets...) {
 		h.refused.Add("wrong Shopify signature, topic " + header(r.Header, "Topic"))
 		sources.WriteError(w, http.StatusUnauthorized, "the X-Shopify-Hmac-Sha256 signature does not match the body: "+

@@ -86,17 +86,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		sources.MethodNotAllowed(w)
 		return
 	}
-	release, err := h.budget.Reserve(r, h.maxBody)
-	if err != nil {
-		sources.Busy(w, err.Error())
+	body, release, ok := h.budget.Read(w, r, h.maxBody)
+	if !ok {
 		return
 	}
 	defer release()
-	body, err := sources.ReadBody(r, h.maxBody)
-	if err != nil {
-		sources.BodyError(w, err)
-		return
-	}
 	sig := strings.TrimSpace(r.Header.Get("X-WC-Webhook-Signature"))
 	if ping.Match(bytes.TrimSpace(body)) && (sig == "" || sources.VerifyBase64(sig, body, h.secret)) {
 		// Throttled: the ping is unsigned, so anyone could fill the log with it.
