@@ -104,26 +104,7 @@ func (x *explainer) node(abs string) map[string]any {
 	if len(segs) > 0 {
 		segs = segs[:len(segs)-1] // the keyword itself
 	}
-	var cur any = x.doc
-	for _, s := range segs {
-		if s == "" {
-			continue
-		}
-		s = unescape(s)
-		switch c := cur.(type) {
-		case map[string]any:
-			cur = c[s]
-		case []any:
-			i, err := strconv.Atoi(s)
-			if err != nil || i < 0 || i >= len(c) {
-				return nil
-			}
-			cur = c[i]
-		default:
-			return nil
-		}
-	}
-	m, _ := cur.(map[string]any)
+	m, _ := walk(x.doc, segs).(map[string]any)
 	return m
 }
 
@@ -264,8 +245,13 @@ func shown(v any) string {
 
 // valueAt follows a JSON pointer into decoded data.
 func valueAt(data any, ptr string) any {
-	cur := data
-	for _, s := range strings.Split(ptr, "/") {
+	return walk(data, strings.Split(ptr, "/"))
+}
+
+// walk follows the segments of a JSON pointer (escaped, empty ones skipped) into decoded JSON;
+// nil when a segment leads nowhere.
+func walk(cur any, segs []string) any {
+	for _, s := range segs {
 		if s == "" {
 			continue
 		}
