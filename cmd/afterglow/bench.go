@@ -41,9 +41,11 @@ func newBenchCmd(c *cli) *cobra.Command {
 		Use:   "bench",
 		Short: "Measure the engine on synthetic traffic",
 		Long: `Measures the engine on synthetic traffic: the same seed gives the same customers and events, so
-runs compare.`,
+runs compare. simulate runs in memory; ingest, tick and dispatch run the engine's code on a
+fresh schema of a PostgreSQL database, dropped afterwards.`,
 		Example: `  afterglow bench simulate --customers 10000 --events 100000 flows
-  afterglow bench events --customers 1000 --events 10000 > events.ndjson`,
+  afterglow bench events --customers 1000 --events 10000 > events.ndjson
+  afterglow bench ingest --db $DATABASE_URL --flows examples/shop --format json`,
 		Args: args(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			_ = cmd.Help()
@@ -81,6 +83,7 @@ runs compare.`,
 			return benchSimulate(c, o, a[0])
 		},
 	}, newBenchShopifyExportCmd(c, o))
+	cmd.AddCommand(newBenchDBCmds(c, o)...)
 	return cmd
 }
 

@@ -4,22 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/afterglowhq/afterglow/connectors"
-	_ "github.com/afterglowhq/afterglow/connectors/webhook"
 	"github.com/afterglowhq/afterglow/engine"
 	"github.com/afterglowhq/afterglow/engine/clock"
-	"github.com/afterglowhq/afterglow/engine/dispatch"
-	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/afterglowhq/afterglow/engine/loadtest"
 	"github.com/afterglowhq/afterglow/event"
-	"github.com/afterglowhq/afterglow/message"
 	"github.com/rs/zerolog"
 )
 
@@ -145,62 +137,26 @@ func BenchmarkRenderWrite(b *testing.B) {
 
 // BenchmarkDispatch writes b.N*1,000 due webhook messages and measures dispatchers delivering
 // them to a local HTTP sink that answers 200 at once, as a fast CRM would: lease, POST with its
-// signature and Idempotency-Key, record the attempt. The sink counts each key once.
+// signature and Idempotency-Key, record the attempt. afterglow bench dispatch runs the same code.
 func BenchmarkDispatch(b *testing.B) {
 	for _, workers := range []int{1, 2} {
 		b.Run("dispatchers="+strconv.Itoa(workers), func(b *testing.B) {
-			var delivered atomic.Int64
-			sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				_, _ = io.Copy(io.Discard, r.Body)
-				delivered.Add(1)
-				w.WriteHeader(http.StatusOK)
-			}))
+			sink := loadtest.NewSink()
 			defer sink.Close()
 			st := newStore(b)
 			ctx := context.Background()
 			n := b.N * benchBatch
-			for k := 0; k < n; k += benchBatch {
-				ms := make([]*store.Message, benchBatch)
-				for i := range ms {
-					id := fmt.Sprintf("m%07d", k+i)
-					ms[i] = &store.Message{ID: id, IdempotencyKey: id, CustomerID: fmt.Sprintf("d%07d", k+i), JourneyID: "j" + id, FlowID: "f",
-						StepID: "s", Channel: "crm", Shape: message.Webhook, Category: "transactional", Status: store.Pending,
-						SendAt: benchT0, CreatedAt: benchT0, Content: message.Content{Payload: map[string]any{"order_id": id, "total": "59.90"}}}
-				}
-				if err := st.InTx(ctx, func(tx store.Tx) error { return tx.InsertMessages(ctx, ms) }); err != nil {
-					b.Fatal(err)
-				}
-			}
-			spec, _ := connectors.Lookup("webhook")
-			conn, err := spec.New(map[string]any{"url": sink.URL, "secret": "s"}, connectors.Options{HTTPClient: connectors.NewHTTPClient(5*time.Second, 32*workers)})
-			if err != nil {
+			if err := loadtest.WriteDueWebhooks(ctx, st, n); err != nil {
 				b.Fatal(err)
 			}
-			chans := map[string]*dispatch.Channel{"crm": {Name: "crm", Connector: conn}}
-			clk := clock.NewVirtual(benchT0.Add(time.Minute))
 			b.ResetTimer()
 			began := time.Now()
-			done := make(chan error, workers)
-			for range workers {
-				go func() {
-					d := &dispatch.Dispatcher{Store: st, Channels: chans, Clock: clk, Log: zerolog.Nop(), Concurrency: 32, Batch: 256}
-					for {
-						k, err := d.RunOnce(ctx)
-						if err != nil || k == 0 {
-							done <- err
-							return
-						}
-					}
-				}()
-			}
-			for range workers {
-				if err := <-done; err != nil {
-					b.Fatal(err)
-				}
+			if err := loadtest.Dispatch(ctx, st, sink.URL, workers); err != nil {
+				b.Fatal(err)
 			}
 			elapsed := time.Since(began)
 			b.StopTimer()
-			if got := delivered.Load(); got != int64(n) {
+			if got := sink.Received.Load(); got != int64(n) {
 				b.Fatalf("sink received %d messages, want %d", got, n)
 			}
 			b.ReportMetric(float64(n)/elapsed.Seconds(), "messages/s")

@@ -14,6 +14,7 @@ import (
 	"github.com/afterglowhq/afterglow/dsl/diag"
 	"github.com/afterglowhq/afterglow/engine"
 	"github.com/afterglowhq/afterglow/engine/clock"
+	"github.com/afterglowhq/afterglow/engine/loadtest"
 	"github.com/afterglowhq/afterglow/sim"
 	_ "github.com/afterglowhq/afterglow/sources/all"
 	"github.com/rs/zerolog"
@@ -83,20 +84,14 @@ func BenchmarkEngineIngest(b *testing.B) {
 			var spent time.Duration
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				st := newStore(b)
-				clk := clock.NewVirtual(syn.Start)
-				eng := engine.New(st, engine.NewFlowSet(ws), engine.Options{Clock: clk, Logger: zerolog.Nop(), History: history})
-				if err := eng.SaveVersions(ctx, eng.Flows()); err != nil {
+				eng, clk, err := loadtest.Engine(ctx, newStore(b), ws, syn.Start, engine.Options{History: history})
+				if err != nil {
 					b.Fatal(err)
 				}
 				b.StartTimer()
 				began := time.Now()
-				for k := 0; k < len(evs); k += benchBatch {
-					batch := evs[k:min(k+benchBatch, len(evs))]
-					clk.Set(batch[len(batch)-1].Time)
-					if _, err := eng.Ingest(ctx, batch); err != nil {
-						b.Fatal(err)
-					}
+				if err := loadtest.Ingest(ctx, eng, clk, evs); err != nil {
+					b.Fatal(err)
 				}
 				spent += time.Since(began)
 				total += len(evs)
