@@ -104,6 +104,9 @@ type Reader interface {
 	// LastWorkspace is the workspace saved last, or ErrNotFound.
 	LastWorkspace(ctx context.Context) (*Workspace, error)
 	Event(ctx context.Context, customerID, id string) (*StoredEvent, error)
+	// Events returns one customer's events by time, then id; with a Limit, only the latest that
+	// many (still oldest first). It is for explaining a customer, not for scanning the history.
+	Events(ctx context.Context, f EventFilter) ([]*StoredEvent, error)
 	Schedules(ctx context.Context) ([]Schedule, error)
 	// NextWake is the earliest NextWakeAt of any customer.
 	NextWake(ctx context.Context) (time.Time, bool, error)
@@ -129,6 +132,13 @@ type MessageFilter struct {
 	CustomerID string
 	FlowID     string
 	Status     string
+}
+
+// EventFilter selects one customer's events; an empty Type matches all, a zero Limit has none.
+type EventFilter struct {
+	CustomerID string
+	Type       string
+	Limit      int
 }
 
 // Stats are the figures the metrics endpoint reports.

@@ -13,6 +13,7 @@ func init() {
 	register("InsertEvents/Dedupe", testEventDedupe)
 	register("InsertEvents/RoundTrip", testEventRoundTrip)
 	register("CustomerOfOrder", testCustomerOfOrder)
+	register("Events", testEvents)
 }
 
 func testEventDedupe(t *testing.T, st store.Store) {
@@ -135,4 +136,35 @@ func testCustomerOfOrder(t *testing.T, st store.Store) {
 			t.Errorf("CustomerOfOrder(%s, %s) = %q %v, want %q %v", tc.source, tc.order, got, found, tc.want, tc.found)
 		}
 	}
+}
+
+// testEvents reads one customer's events oldest first, by type, and the latest few.
+func testEvents(t *testing.T, st store.Store) {
+	inTx(t, st, func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.InsertEvents(ctx, []store.StoredEvent{
+			ev("alice", "c", "order.placed", t0.Add(2*time.Hour), nil),
+			ev("alice", "a", "order.placed", t0, nil),
+			ev("alice", "b", "order.delivered", t0.Add(time.Hour), nil),
+			ev("alice", "d", "order.delivered", t0.Add(time.Hour), nil), // same time: by id
+			ev("bob", "a", "order.placed", t0, nil),
+		})
+		return err
+	})
+	ctx := ctxT(t)
+	ids := func(f store.EventFilter) []string {
+		evs, err := st.Events(ctx, f)
+		must(t, err)
+		out := []string{}
+		for _, e := range evs {
+			if e.Subject != f.CustomerID {
+				t.Errorf("%+v: event %s of %s", f, e.ID, e.Subject)
+			}
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	deepEqual(t, "all of alice", ids(store.EventFilter{CustomerID: "alice"}), []string{"a", "b", "d", "c"})
+	deepEqual(t, "alice's orders", ids(store.EventFilter{CustomerID: "alice", Type: "order.placed"}), []string{"a", "c"})
+	deepEqual(t, "alice's latest two", ids(store.EventFilter{CustomerID: "alice", Limit: 2}), []string{"d", "c"})
+	deepEqual(t, "unknown customer", ids(store.EventFilter{CustomerID: "nobody"}), []string{})
 }

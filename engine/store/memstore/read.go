@@ -190,3 +190,24 @@ func (s *Store) EventsOfType(typ string) []*store.StoredEvent {
 	})
 	return out
 }
+
+func (s *Store) Events(ctx context.Context, f store.EventFilter) ([]*store.StoredEvent, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*store.StoredEvent
+	for k, e := range s.events {
+		if k[0] == f.CustomerID && (f.Type == "" || e.Type == f.Type) {
+			out = append(out, cloneEvent(e))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Time.Equal(out[j].Time) {
+			return out[i].Time.Before(out[j].Time)
+		}
+		return out[i].ID < out[j].ID
+	})
+	if f.Limit > 0 && len(out) > f.Limit {
+		out = out[len(out)-f.Limit:]
+	}
+	return out, nil
+}

@@ -227,3 +227,33 @@ func (s *Store) CustomerOfOrder(ctx context.Context, source, orderID string) (st
 func (t *txn) FlowVersion(ctx context.Context, version string) (*store.FlowVersion, error) {
 	return scanFlowVersion(t.tx.QueryRow(ctx, flowVersionQuery, version))
 }
+
+func (s *Store) Events(ctx context.Context, f store.EventFilter) ([]*store.StoredEvent, error) {
+	q := `SELECT ` + eventCols + ` FROM events WHERE customer_id = $1 AND ($2::text = '' OR type = $2) ORDER BY time DESC, id DESC`
+	args := []any{f.CustomerID, f.Type}
+	if f.Limit > 0 {
+		q += ` LIMIT $3`
+		args = append(args, f.Limit)
+	}
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.StoredEvent
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read events: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	// Read newest first so that the limit keeps the latest; given back oldest first.
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	return out, nil
+}
