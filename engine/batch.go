@@ -307,13 +307,10 @@ func (b *batch) event(st *custState, ev store.StoredEvent, late bool) {
 		b.observe(st, j, f, &ev.Event, late)
 	}
 	b.checkConditions(st)
-	// A late event starts nothing: a journey entered now for an order of last month would send
-	// at once what was meant for then.
-	if late || ev.Depth >= MaxDepth {
-		return
-	}
+	// A late event starts nothing (DecideEntry says so): a journey entered now for an order of
+	// last month would send at once what was meant for then.
 	for _, f := range b.fs.byEvent[ev.Type] {
-		b.enter(st, f, &ev.Event, ev.Depth, ev.ID)
+		b.enter(st, f, &ev.Event, ev.Depth, ev.ID, late)
 	}
 }
 

@@ -79,7 +79,7 @@ func (b *batch) fireDate(st *custState, f *dsl.Flow) {
 		SpecVersion: event.SpecVersion, ID: "date/" + f.ID + "/" + at.UTC().Format(time.RFC3339),
 		Source: "afterglow", Type: "date", Subject: st.c.ID, Time: at,
 	}
-	b.enter(st, f, &trig, 0, trig.ID)
+	b.enter(st, f, &trig, 0, trig.ID, false)
 	if next, ok := b.nextDate(st, f, at); ok {
 		st.c.Dates[f.ID] = next
 	} else {

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/afterglowhq/afterglow/dsl"
@@ -88,52 +87,33 @@ func (b *batch) conditionExit(st *custState, j *store.Journey, f *dsl.Flow) bool
 }
 
 // enter starts a journey of f for the customer when the trigger's condition and the entry rule
-// allow it, and runs it until it pauses.
-func (b *batch) enter(st *custState, f *dsl.Flow, trig *event.Event, depth int, triggerID string) {
-	if !f.Enters() {
-		return
-	}
+// allow it (DecideEntry), and runs it until it pauses.
+func (b *batch) enter(st *custState, f *dsl.Flow, trig *event.Event, depth int, triggerID string, late bool) {
 	v := b.vars(st, nil, trig)
 	v["trigger"] = v["event"]
-	if !b.cond(f.Trigger.When, v, st, f, "trigger") {
+	id := journeyID(f.ID, st.c.ID, triggerID)
+	d := DecideEntry(f, EntryInput{CustomerID: st.c.ID, Now: st.now, Late: late, Depth: depth, Vars: v,
+		Past: func(key string) EntryPast {
+			p := EntryPast{Started: st.byID[id] != nil, Active: st.active(f.ID, key)}
+			if en := st.entries[[2]string{f.ID, key}]; en != nil {
+				p.LastEntered = en.LastEnteredAt
+			}
+			return p
+		}})
+	switch d.Outcome {
+	case EntryWhenError:
+		b.e.log.Warn().Str("customer", st.c.ID).Str("flow", f.ID).Str("at", "trigger").Err(d.Err).Msg("condition failed to evaluate; taken as false")
+	case EntryKeyError:
+		b.e.log.Warn().Str("customer", st.c.ID).Str("flow", f.ID).Err(d.Err).Msg("entry key failed to evaluate; not entered")
+	}
+	if !d.Enter {
 		return
 	}
-	key := ""
-	if f.Entry.Key != nil {
-		k, err := f.Entry.Key.Eval(v)
-		if err != nil {
-			b.e.log.Warn().Str("customer", st.c.ID).Str("flow", f.ID).Err(err).Msg("entry key failed to evaluate; not entered")
-			return
-		}
-		if k != nil {
-			key = storableKey(fmt.Sprint(k))
-		}
+	key := d.Key
+	if d.Restart != nil {
+		b.abandon(st, d.Restart, store.Exited, "restart")
 	}
-	id := journeyID(f.ID, st.c.ID, triggerID)
-	if st.byID[id] != nil {
-		return // this trigger already started this journey
-	}
-	prev := st.active(f.ID, key)
 	ek := [2]string{f.ID, key}
-	entry := st.entries[ek]
-	switch f.Entry.Repeat {
-	case dsl.RepeatAlways, "":
-		if prev != nil {
-			return
-		}
-	case dsl.RepeatNever:
-		if prev != nil || entry != nil {
-			return
-		}
-	case dsl.RepeatAfter:
-		if prev != nil || entry != nil && st.now.Before(entry.LastEnteredAt.Add(f.Entry.After)) {
-			return
-		}
-	case dsl.RepeatRestart:
-		if prev != nil {
-			b.abandon(st, prev, store.Exited, "restart")
-		}
-	}
 	if f.Entry.Repeat == dsl.RepeatNever || f.Entry.Repeat == dsl.RepeatAfter {
 		en := &store.Entry{CustomerID: st.c.ID, FlowID: f.ID, Key: key, LastEnteredAt: st.now}
 		st.entries[ek] = en
@@ -142,7 +122,7 @@ func (b *batch) enter(st *custState, f *dsl.Flow, trig *event.Event, depth int, 
 	j := &store.Journey{
 		ID: id, CustomerID: st.c.ID, FlowID: f.ID, FlowVersion: f.Version, Key: key, Status: store.Active,
 		EnteredAt: st.now, Depth: depth, Trigger: *trig, Outputs: map[string]store.StepOutput{},
-		Holdout: f.Holdout > 0 && fraction(f.ID, "holdout", st.c.ID) < f.Holdout,
+		Holdout: d.Holdout,
 	}
 	if f.Goal != nil && f.Goal.Within > 0 {
 		j.GoalUntil = st.now.Add(f.Goal.Within)

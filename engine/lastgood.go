@@ -14,7 +14,7 @@ import (
 // settings, the customer schema, and the flow versions with their templates. It returns when the
 // workspace was saved, and store.ErrNotFound when the store holds none. A process started while
 // the files on disk have errors runs it.
-func LastWorkspace(ctx context.Context, st store.Store) (*dsl.Workspace, time.Time, error) {
+func LastWorkspace(ctx context.Context, st store.Reader) (*dsl.Workspace, time.Time, error) {
 	rec, err := st.LastWorkspace(ctx)
 	if err != nil {
 		return nil, time.Time{}, err

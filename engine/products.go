@@ -90,14 +90,27 @@ func (h history) orders() map[string]*store.Order {
 	return h.st.orders
 }
 
-func (h history) Bought(productID string) bool {
+func (h history) Bought(productID string) bool { return orderHistory(h.orders()).Bought(productID) }
+
+func (h history) LastBought(productID string) (time.Time, bool) {
+	return orderHistory(h.orders()).LastBought(productID)
+}
+
+func (h history) OrdersWithin(d time.Duration, now time.Time) int {
+	return orderHistory(h.orders()).OrdersWithin(d, now)
+}
+
+// orderHistory answers the purchase-history functions from a customer's orders by id.
+type orderHistory map[string]*store.Order
+
+func (h orderHistory) Bought(productID string) bool {
 	_, ok := h.LastBought(productID)
 	return ok
 }
 
-func (h history) LastBought(productID string) (time.Time, bool) {
+func (h orderHistory) LastBought(productID string) (time.Time, bool) {
 	var last time.Time
-	for _, o := range h.orders() {
+	for _, o := range h {
 		if !o.Counted() || !o.PlacedAt.After(last) {
 			continue
 		}
@@ -111,12 +124,22 @@ func (h history) LastBought(productID string) (time.Time, bool) {
 	return last, !last.IsZero()
 }
 
-func (h history) OrdersWithin(d time.Duration, now time.Time) int {
+func (h orderHistory) OrdersWithin(d time.Duration, now time.Time) int {
 	n := 0
-	for _, o := range h.orders() {
+	for _, o := range h {
 		if o.Counted() && o.PlacedAt.After(now.Add(-d)) && !o.PlacedAt.After(now) {
 			n++
 		}
 	}
 	return n
+}
+
+// OrderHistory answers bought(), last_bought() and orders_within() from a customer's orders, as
+// the engine does: for explaining a decision outside the engine's transactions.
+func OrderHistory(os []*store.Order) products.History {
+	h := make(orderHistory, len(os))
+	for _, o := range os {
+		h[o.OrderID] = o
+	}
+	return h
 }

@@ -103,7 +103,7 @@ func (e *Engine) fanOut(ctx context.Context, f *dsl.Flow) (n int, more bool, err
 				continue
 			}
 			trig := event.Event{SpecVersion: event.SpecVersion, ID: trigID, Source: "afterglow", Type: "schedule", Subject: st.c.ID, Time: s.FireAt}
-			b.enter(st, f, &trig, 0, trigID)
+			b.enter(st, f, &trig, 0, trigID, false)
 			b.drain(st)
 		}
 		if err := b.save(); err != nil {
