@@ -20,7 +20,7 @@ func (v *CustomerView) WriteText(out io.Writer) error {
 	}
 	fmt.Fprintln(w)
 	for _, k := range sortedKeys(v.Attributes) {
-		fmt.Fprintf(w, "  %s: %s\n", k, value(v.Attributes[k]))
+		fmt.Fprintf(w, "  %s: %s\n", k, FormatValue(v.Attributes[k]))
 	}
 	fmt.Fprintln(w, "\nconsent")
 	if len(v.Consent) == 0 {
@@ -160,7 +160,7 @@ func writeDecisions(w io.Writer, f *FlowDecisions) {
 			}
 			fmt.Fprintln(w)
 			for _, r := range d.When.Reads {
-				fmt.Fprintf(w, "      %s = %s\n", r.Path, value(r.Value))
+				fmt.Fprintf(w, "      %s = %s\n", r.Path, FormatValue(r.Value))
 			}
 		}
 		fmt.Fprintf(w, "    %s\n", d.Reason)
@@ -236,8 +236,8 @@ func short(v string) string {
 	return v
 }
 
-// value writes a value as JSON (strings quoted, so that "" and unset differ), unset as nil.
-func value(x any) string {
+// FormatValue writes a value as JSON (strings quoted, so that "" and unset differ), unset as nil.
+func FormatValue(x any) string {
 	if x == nil {
 		return "nil (unset)"
 	}

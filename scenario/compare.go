@@ -83,7 +83,7 @@ func compare(sc *dsl.Scenario, out *outcome) (string, bool) {
 		}
 	}
 
-	if diff := compareJourneys(sc, ex.Journeys, out.journeys); diff != "" {
+	if diff := compareJourneys(sc, ex.Journeys, out.journeys, out.why); diff != "" {
 		ok = false
 		b.WriteString("  journeys:\n" + diff)
 	}
@@ -134,7 +134,7 @@ func nearest(e dsl.ExpectMessage, ms []*store.Message, used []bool) *store.Messa
 	return ms[best]
 }
 
-func compareJourneys(sc *dsl.Scenario, want []dsl.ExpectJourney, got []*store.Journey) string {
+func compareJourneys(sc *dsl.Scenario, want []dsl.ExpectJourney, got []*store.Journey, why map[[2]string][]string) string {
 	type key struct{ customer, flow string }
 	var order []key
 	groups := map[key][]dsl.ExpectJourney{}
@@ -173,6 +173,9 @@ func compareJourneys(sc *dsl.Scenario, want []dsl.ExpectJourney, got []*store.Jo
 		}
 		if len(actual) == 0 {
 			b.WriteString("      actual:   no journey\n")
+		}
+		for _, line := range why[[2]string{k.customer, k.flow}] {
+			fmt.Fprintf(&b, "      why:      %s\n", line)
 		}
 		for _, j := range actual {
 			fmt.Fprintf(&b, "      actual:   %s\n", describeJourney(sc.Start, j))

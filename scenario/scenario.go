@@ -50,6 +50,9 @@ func Run(ctx context.Context, sc *dsl.Scenario, ws *dsl.Workspace, newStore NewS
 type outcome struct {
 	messages []*store.Message
 	journeys []*store.Journey
+	// why explains, for an expected journey of a customer in a flow that is missing, each of the
+	// customer's trigger events of the flow that started none.
+	why map[[2]string][]string
 }
 
 func execute(ctx context.Context, sc *dsl.Scenario, ws *dsl.Workspace, newStore NewStore) (*outcome, error) {
@@ -107,7 +110,11 @@ func execute(ctx context.Context, sc *dsl.Scenario, ws *dsl.Workspace, newStore 
 			kept = append(kept, m)
 		}
 	}
-	return &outcome{messages: kept, journeys: js}, nil
+	why, err := whyMissing(ctx, st, sub, sc.Expect.Journeys, js)
+	if err != nil {
+		return nil, err
+	}
+	return &outcome{messages: kept, journeys: js, why: why}, nil
 }
 
 // only narrows a workspace to the named flows.

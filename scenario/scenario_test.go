@@ -97,3 +97,25 @@ expect:
 		}
 	}
 }
+
+// A journey the test expects and that is missing comes with why: the trigger's when that did
+// not hold and the values it read.
+func TestMissingJourneySaysWhy(t *testing.T) {
+	results := runAll(t, filepath.Join("testdata", "why-not"))
+	if len(results) != 1 || results[0].Result == nil || len(results[0].Diagnostics) > 0 {
+		t.Fatalf("results: %+v", results)
+	}
+	r := results[0].Result
+	if r.Pass || r.Err != nil {
+		t.Fatalf("the test passed or did not run (err %v)", r.Err)
+	}
+	for _, want := range []string{
+		"actual:   no journey",
+		"why:      order.placed order-1001: the trigger's when (event.data.total >= 50 && customer.orders_count >= 1) is false",
+		"event.data.total = 42.5, customer.orders_count = 1",
+	} {
+		if !strings.Contains(r.Report, want) {
+			t.Errorf("the report lacks %q:\n%s", want, r.Report)
+		}
+	}
+}
