@@ -28,7 +28,18 @@ func (r *Report) Headline() string {
 		return name + ": 1 buyer, buying for the first time."
 	}
 	return fmt.Sprintf("%s: %d buyers, %d of them (%s) had bought before.", name, last.Buyers, last.ReturningBuyers,
-		percent(float64(last.ReturningBuyers)/float64(last.Buyers)))
+		last.RepeatPercent())
+}
+
+// RepeatPercent is the month's repeat rate for people ("78.9%", "-" without buyers), from its
+// buyers and returning buyers: every place that shows the rate shows it so, and the same numbers
+// always read the same. (The JSON's repeat_rate is already rounded to four places: rounding it
+// again to one would turn 0.78947 into 79.0% where the counts give 78.9%.)
+func (m MonthFigures) RepeatPercent() string {
+	if m.Buyers == 0 {
+		return "-"
+	}
+	return percent(float64(m.ReturningBuyers) / float64(m.Buyers))
 }
 
 func percent(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
@@ -59,7 +70,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(tw, "month\tbuyers\treturning\trepeat rate\torders\trevenue\treturning revenue\t\n")
 	other := false
 	for _, m := range r.Months {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%s\t%s\t\n", m.Month, m.Buyers, m.ReturningBuyers, ratePct(m.RepeatRate), m.Orders,
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%s\t%s\t\n", m.Month, m.Buyers, m.ReturningBuyers, m.RepeatPercent(), m.Orders,
 			m.Revenue.StringFixed(2), m.ReturningRevenue.StringFixed(2))
 		other = other || len(m.OtherCurrencies) > 0
 	}

@@ -20,8 +20,7 @@ import (
 var assets embed.FS
 
 var tmpl = template.Must(template.New("page.html").Funcs(template.FuncMap{
-	"f1":     func(v float64) string { return fmt.Sprintf("%.1f", v) },
-	"mul100": func(v *float64) float64 { return 100 * *v },
+	"f1": func(v float64) string { return fmt.Sprintf("%.1f", v) },
 }).ParseFS(assets, "page.html"))
 
 var style = func() template.CSS {
@@ -165,7 +164,7 @@ func cards(r *insight.Report) []card {
 				d := 100 * (*last.RepeatRate - *r.Months[n-2].RepeatRate)
 				note = fmt.Sprintf("%+.1f points on %s", d, monthName(r.Months[n-2].Month))
 			}
-			out = append(out, card{"Repeat rate", pct(*last.RepeatRate), note})
+			out = append(out, card{"Repeat rate", last.RepeatPercent(), note})
 		}
 		share := "-"
 		if last.Revenue.IsPositive() {
@@ -222,7 +221,7 @@ func repeatChart(ms []insight.MonthFigures) *chart {
 		}
 		if m.RepeatRate != nil {
 			xs, ys = append(xs, x+bw/2), append(ys, rate.at(*m.RepeatRate))
-			c.Dots = append(c.Dots, dot{x + bw/2, rate.at(*m.RepeatRate), 3.5, "rate", "", fmt.Sprintf("%s: repeat rate %s", monthName(m.Month), pct(*m.RepeatRate))})
+			c.Dots = append(c.Dots, dot{x + bw/2, rate.at(*m.RepeatRate), 3.5, "rate", "", fmt.Sprintf("%s: repeat rate %s", monthName(m.Month), m.RepeatPercent())})
 		}
 	}
 	if len(xs) > 1 {

@@ -127,3 +127,36 @@ func TestAmount(t *testing.T) {
 		}
 	}
 }
+
+// The headline, the card, the table and the chart show the same repeat rate for the same counts:
+// 15 of 19 is 78.9%, though the JSON's 0.7895 would round to 79.0%.
+func TestTheRepeatRateReadsTheSameEverywhere(t *testing.T) {
+	q := insight.Query{From: insight.Month{Year: 2025, Month: 10}, To: insight.Month{Year: 2025, Month: 10}, Location: time.UTC,
+		Currency: "PEN", Window: insight.DefaultWindow}
+	a := &insight.Aggregates{Cells: map[[2]int]insight.Cell{
+		{0, 1}: {Customers: 15, Orders: 15, Revenue: decimal.NewFromInt(1500)},
+		{1, 1}: {Customers: 4, Orders: 4, Revenue: decimal.NewFromInt(400)},
+	}}
+	r := insight.Build(q, a)
+	if got := r.Months[0].RepeatPercent(); got != "78.9%" {
+		t.Fatalf("15 of 19: %s, want 78.9%%", got)
+	}
+	html := render(t, r, Options{})
+	if !strings.Contains(r.Headline(), "(78.9%)") {
+		t.Errorf("headline %q", r.Headline())
+	}
+	if strings.Contains(html, "79.0%") {
+		i := strings.Index(html, "79.0%")
+		t.Errorf("the page rounds 15 of 19 to 79.0%% somewhere: %s", html[max(0, i-200):i+10])
+	}
+	if n := strings.Count(html, "78.9%"); n < 4 {
+		t.Errorf("78.9%% appears %d times on the page, want it in the headline, the card, the table and the chart", n)
+	}
+	var b bytes.Buffer
+	if err := r.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Count(b.String(), "78.9%") != 2 || strings.Contains(b.String(), "79.0%") {
+		t.Errorf("the text does not show 78.9%% in the headline and the table:\n%s", b.String())
+	}
+}
