@@ -34,8 +34,9 @@ type EntryInput struct {
 	Now        time.Time // the moment of the decision: entries and repeat windows count from it
 	Late       bool
 	Depth      int
-	// Vars are the names the trigger's when and the entry key see (TriggerVars).
-	Vars exprs.Vars
+	// Vars gives the names the trigger's when and the entry key see (TriggerVars); it is called
+	// only when the rule gets to them, so that a late event (a backfill's) builds nothing.
+	Vars func() exprs.Vars
 	// Past tells, for the entry key the rule computed, what the customer already has in the flow.
 	Past func(key string) EntryPast
 }
@@ -70,8 +71,9 @@ func DecideEntry(f *dsl.Flow, in EntryInput) EntryDecision {
 	case in.Depth >= MaxDepth:
 		return EntryDecision{Outcome: EntryTooDeep, Reason: fmt.Sprintf("the event was emitted at depth %d: flows emitting each other's triggers are cut there", in.Depth)}
 	}
+	vars := in.Vars()
 	if w := f.Trigger.When; w != nil {
-		ok, err := w.Bool(in.Vars)
+		ok, err := w.Bool(vars)
 		if err != nil {
 			return EntryDecision{Outcome: EntryWhenError, Err: err, Reason: "the trigger's when (" + w.Source + ") failed to evaluate, which counts as false: " + err.Error()}
 		}
@@ -81,7 +83,7 @@ func DecideEntry(f *dsl.Flow, in EntryInput) EntryDecision {
 	}
 	key := ""
 	if f.Entry.Key != nil {
-		k, err := f.Entry.Key.Eval(in.Vars)
+		k, err := f.Entry.Key.Eval(vars)
 		if err != nil {
 			return EntryDecision{Outcome: EntryKeyError, Err: err, Reason: "the entry key (" + f.Entry.Key.Source + ") failed to evaluate: " + err.Error()}
 		}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/afterglowhq/afterglow/dsl"
+	"github.com/afterglowhq/afterglow/dsl/exprs"
 	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/event"
 )
@@ -89,10 +90,13 @@ func (b *batch) conditionExit(st *custState, j *store.Journey, f *dsl.Flow) bool
 // enter starts a journey of f for the customer when the trigger's condition and the entry rule
 // allow it (DecideEntry), and runs it until it pauses.
 func (b *batch) enter(st *custState, f *dsl.Flow, trig *event.Event, depth int, triggerID string, late bool) {
-	v := b.vars(st, nil, trig)
-	v["trigger"] = v["event"]
+	vars := func() exprs.Vars {
+		v := b.vars(st, nil, trig)
+		v["trigger"] = v["event"]
+		return v
+	}
 	id := journeyID(f.ID, st.c.ID, triggerID)
-	d := DecideEntry(f, EntryInput{CustomerID: st.c.ID, Now: st.now, Late: late, Depth: depth, Vars: v,
+	d := DecideEntry(f, EntryInput{CustomerID: st.c.ID, Now: st.now, Late: late, Depth: depth, Vars: vars,
 		Past: func(key string) EntryPast {
 			p := EntryPast{Started: st.byID[id] != nil, Active: st.active(f.ID, key)}
 			if en := st.entries[[2]string{f.ID, key}]; en != nil {

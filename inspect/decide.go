@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/afterglowhq/afterglow/dsl"
+	"github.com/afterglowhq/afterglow/dsl/exprs"
 	"github.com/afterglowhq/afterglow/dsl/timespec"
 	"github.com/afterglowhq/afterglow/engine"
 	"github.com/afterglowhq/afterglow/engine/store"
@@ -68,7 +69,7 @@ func decideOne(fs *engine.FlowSet, f *dsl.Flow, c *store.Customer, orders []*sto
 		}
 	}
 	id := engine.JourneyID(f.ID, c.ID, ev.ID)
-	dec := engine.DecideEntry(f, engine.EntryInput{CustomerID: c.ID, Now: at, Depth: depth, Vars: vars,
+	dec := engine.DecideEntry(f, engine.EntryInput{CustomerID: c.ID, Now: at, Depth: depth, Vars: func() exprs.Vars { return vars },
 		Past: func(key string) engine.EntryPast { return pastAt(js, key, id, ev) }})
 	d.Key = dec.Key
 	var started *store.Journey
