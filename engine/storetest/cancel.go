@@ -66,3 +66,50 @@ func sortedCopy(s []string) []string {
 	sort.Strings(out)
 	return out
 }
+
+func init() { register("CancelPendingWithinATransaction", testCancelWithinATransaction) }
+
+// A transaction that read its customers' open journeys cancels what they have waiting, whether
+// the message was stored before, written by the transaction itself, or belongs to a customer
+// whose journeys it read only after its first cancel.
+func testCancelWithinATransaction(t *testing.T, st store.Store) {
+	seed(t, st, map[string]time.Time{"a": {}, "b": {}, "c": {}})
+	later := t0.Add(24 * time.Hour)
+	mk := func(customer, id, journey string) *store.Message {
+		m := newMessage(customer, id, store.Pending, later)
+		m.JourneyID = journey
+		return m
+	}
+	inTx(t, st, func(ctx context.Context, tx store.Tx) error {
+		return tx.InsertMessages(ctx, []*store.Message{mk("a", "a-j1", "j1"), mk("b", "b-j1", "j1"), mk("c", "c-j1", "j1")})
+	})
+	var got []string
+	inTx(t, st, func(ctx context.Context, tx store.Tx) error {
+		cancel := func(customer, journey string) error {
+			out, err := tx.CancelPending(ctx, store.Cancel{CustomerID: customer, JourneyIDs: []string{journey}, After: t0, Reason: "exited"})
+			for _, m := range out {
+				got = append(got, m.ID)
+			}
+			return err
+		}
+		if _, err := tx.OpenJourneys(ctx, []string{"a", "b"}, t0); err != nil {
+			return err
+		}
+		if err := cancel("a", "j9"); err != nil { // selects nothing
+			return err
+		}
+		if err := tx.InsertMessages(ctx, []*store.Message{mk("a", "a-j2", "j2")}); err != nil {
+			return err
+		}
+		for _, c := range [][2]string{{"a", "j2"}, {"b", "j1"}} {
+			if err := cancel(c[0], c[1]); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.OpenJourneys(ctx, []string{"c"}, t0); err != nil {
+			return err
+		}
+		return cancel("c", "j1")
+	})
+	sameIDs(t, "cancelled", sortedCopy(got), []string{"a-j2", "b-j1", "c-j1"})
+}

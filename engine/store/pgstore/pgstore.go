@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"regexp"
 	"runtime"
+	"time"
 
 	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/event"
@@ -145,6 +146,11 @@ type txn struct {
 	// savedJourneys the created customers it saved journeys of.
 	messagesWritten map[[2]string]bool
 	savedJourneys   map[string]bool
+	// openAt are the customers whose open journeys this transaction read, with the moment it read
+	// them at; held are their messages still to leave after that moment, read at the first
+	// cancel and kept up to date by the messages it inserts (see CancelPending).
+	openAt map[string]time.Time
+	held   map[string][]heldMessage
 }
 
 var _ store.Store = (*Store)(nil)

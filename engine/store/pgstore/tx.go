@@ -194,6 +194,7 @@ func (t *txn) LockCustomersAfter(ctx context.Context, after string, limit int) (
 }
 
 func (t *txn) OpenJourneys(ctx context.Context, customerIDs []string, now time.Time) ([]*store.Journey, error) {
+	t.noteOpen(customerIDs, now)
 	// A customer this transaction created has no journeys but those it saved.
 	if len(t.created) > 0 {
 		known := make([]string, 0, len(customerIDs))
@@ -533,6 +534,7 @@ func (t *txn) InsertMessages(ctx context.Context, ms []*store.Message) error {
 		return nil
 	}
 	for _, m := range ms {
+		t.noteHeld(m)
 		if t.created[m.CustomerID] {
 			if t.messagesWritten == nil {
 				t.messagesWritten = map[[2]string]bool{}

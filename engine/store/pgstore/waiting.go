@@ -25,6 +25,7 @@ func (t *txn) MoveWaiting(ctx context.Context, customerID string, moves []store.
 	if len(moves) == 0 {
 		return nil
 	}
+	delete(t.openAt, customerID) // its messages moved: a cancel asks the table again
 	n := len(moves)
 	ids, statuses, reasons := make([]string, n), make([]string, n), make([]string, n)
 	at := make([]time.Time, n)
