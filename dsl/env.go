@@ -48,6 +48,12 @@ func (s *Settings) Expand(lookup func(string) (string, bool)) (*Settings, error)
 		cc.With, _ = expandAny(src.With, str).(map[string]any)
 		out.Sources[name] = &cc
 	}
+	if s.UI != nil {
+		out.UI = &UI{Users: map[string]string{}}
+		for name, pw := range s.UI.Users {
+			out.UI.Users[name] = str(pw)
+		}
+	}
 	if strings.Contains(s.TimezoneName, "${") {
 		out.TimezoneName = str(s.TimezoneName)
 		loc, err := timespec.LoadLocation(out.TimezoneName)

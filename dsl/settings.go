@@ -41,6 +41,12 @@ type Settings struct {
 	Policies       Policies
 	Delivery       Delivery
 	Sources        map[string]*Source
+	UI             *UI // nil: no dashboard
+}
+
+// UI turns on the dashboard and its API for the users it names.
+type UI struct {
+	Users map[string]string // name -> password, ${VAR}s expanded by Expand
 }
 
 // Delivery tunes the dispatchers.
@@ -193,7 +199,39 @@ func parseSettings(file, dir string, src []byte, l *diag.List, onDisk bool) *Set
 			}
 		}
 	}
+	if k, un := yamlnode.Get(root, "ui"); k != nil {
+		s.UI = d.ui(k, un)
+	}
 	return s
+}
+
+// ui reads the dashboard's users. A user without a password, or a ui without users, would be a
+// dashboard nobody can open or anybody can: both are errors.
+func (d *decoder) ui(k, n *yaml.Node) *UI {
+	u := &UI{Users: map[string]string{}}
+	uk, users := yamlnode.Get(n, "users")
+	if n == nil || n.Kind == yaml.MappingNode && uk == nil || n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		d.errorf(k, "missing-key", "ui has no users: add `users: {marketing: \"${AFTERGLOW_UI_PASSWORD}\"}`, or remove ui to turn the dashboard off")
+		return nil
+	}
+	if users == nil || users.Kind != yaml.MappingNode {
+		return nil // the schema says what is wrong
+	}
+	if len(users.Content) == 0 {
+		d.errorf(users, "invalid-value", "ui.users is empty: name at least one user and a password, like {marketing: \"${AFTERGLOW_UI_PASSWORD}\"}")
+		return nil
+	}
+	for _, p := range yamlnode.Pairs(users) {
+		if !yamlnode.IsScalar(p.Value) {
+			continue
+		}
+		if p.Value.Value == "" {
+			d.errorf(p.Value, "invalid-value", "user %s has an empty password: give one, as ${VAR} read from the environment", p.Key.Value)
+			continue
+		}
+		u.Users[p.Key.Value] = p.Value.Value
+	}
+	return u
 }
 
 func (d *decoder) dirs(base string, n *yaml.Node, onDisk bool) []string {

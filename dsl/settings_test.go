@@ -40,6 +40,10 @@ func TestSettingsDiagnostics(t *testing.T) {
 			2, 60, "invalid-value", "source shopify: `test_orders`: \"maybe\" is not one of: ignore, accept"},
 		{"unknown source setting", "sources:\n  http:\n    token: ${T}\n    tokne: x\n",
 			4, 5, "unknown-key", "source http:"},
+		{"ui without users, at ui", "ui: {}\n", 1, 1, "missing-key", "ui has no users"},
+		{"ui with no users", "ui:\n  users: {}\n", 2, 10, "invalid-value", "ui.users is empty"},
+		{"ui user with an empty password, at the password", "ui:\n  users: {marketing: \"\"}\n", 2, 22, "invalid-value", "user marketing has an empty password"},
+		{"ui unknown key", "ui:\n  users: {m: x}\n  user: {}\n", 3, 3, "unknown-key", "user"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -116,5 +120,27 @@ func TestSourceSettingsExpand(t *testing.T) {
 	}
 	if _, err := s.Expand(func(string) (string, bool) { return "", false }); err == nil || !strings.Contains(err.Error(), "SHOP_SECRET") {
 		t.Errorf("an unset ${SHOP_SECRET} in a source: %v; want an error naming it", err)
+	}
+}
+
+// The dashboard's passwords come from the environment, as every secret does.
+func TestUISettingsExpand(t *testing.T) {
+	var l diag.List
+	s := ParseSettings("afterglow.yaml", []byte("ui:\n  users: {marketing: \"${UI_PW}\", ops: plain}\n"), &l)
+	if l.Len() != 0 {
+		t.Fatalf("got %v", l.Items())
+	}
+	out, err := s.Expand(func(k string) (string, bool) { return map[string]string{"UI_PW": "pw"}[k], k == "UI_PW" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.UI.Users["marketing"] != "pw" || out.UI.Users["ops"] != "plain" || s.UI.Users["marketing"] != "${UI_PW}" {
+		t.Errorf("expanded %v from %v", out.UI.Users, s.UI.Users)
+	}
+	if _, err := s.Expand(func(string) (string, bool) { return "", false }); err == nil || !strings.Contains(err.Error(), "UI_PW") {
+		t.Errorf("an unset ${UI_PW}: %v; want an error naming it", err)
+	}
+	if none := ParseSettings("afterglow.yaml", []byte("listen: :8080\n"), &l); none.UI != nil {
+		t.Errorf("no ui: got %v; want the dashboard off", none.UI)
 	}
 }
