@@ -95,6 +95,9 @@ type Tx interface {
 // Reader answers questions outside the engine's transactions: reports, tests, metrics.
 type Reader interface {
 	Customer(ctx context.Context, id string) (*Customer, error)
+	// FindCustomers returns, by id, up to limit customers whose email is q (ignoring case) or
+	// whose id starts with q: what a person looking for one customer types.
+	FindCustomers(ctx context.Context, q string, limit int) ([]*Customer, error)
 	// CustomerOrders returns a customer's orders by order id (none for an unknown customer).
 	CustomerOrders(ctx context.Context, customerID string) ([]*Order, error)
 	Journeys(ctx context.Context, f JourneyFilter) ([]*Journey, error)

@@ -37,7 +37,21 @@ type Options struct {
 	Picker *Picker
 	// Title is the page's title (default: "Afterglow report").
 	Title string
+	// Stylesheet, when set, is where the page links its style sheet (CSS, served as it is) from,
+	// instead of carrying it inline: a dashboard whose pages share it and forbid inline styles.
+	Stylesheet string
+	// Nav is the dashboard's menu in the header.
+	Nav []Link
 }
+
+// Link is an entry of a dashboard's menu.
+type Link struct {
+	Name, Href string
+	Current    bool
+}
+
+// CSS is the style sheet of the page, for a dashboard to serve to all its pages.
+func CSS() []byte { return []byte(style) }
 
 // Picker is the period form of a page served by a dashboard.
 type Picker struct {
@@ -55,6 +69,8 @@ type view struct {
 	Title, Headline, Period string
 	Style                   template.CSS
 	Picker                  *Picker
+	Stylesheet              string
+	Nav                     []Link
 	Cards                   []card
 	Repeat                  *chart
 	Months                  []insight.MonthFigures
@@ -76,7 +92,7 @@ type card struct{ Label, Value, Note string }
 type legendItem struct{ Name, Color string }
 
 func build(r *insight.Report, o Options) *view {
-	v := &view{Title: o.Title, Headline: r.Headline(), Style: style, Picker: o.Picker, Months: r.Months, R: r, Window: r.Period.Window}
+	v := &view{Title: o.Title, Headline: r.Headline(), Style: style, Picker: o.Picker, Stylesheet: o.Stylesheet, Nav: o.Nav, Months: r.Months, R: r, Window: r.Period.Window}
 	if v.Title == "" {
 		v.Title = "Afterglow report"
 	}

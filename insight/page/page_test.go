@@ -91,7 +91,7 @@ func TestThePageShowsTheReport(t *testing.T) {
 	}
 	// A chart each for the months, lifetime values and NPS, and the rates of each flow with a
 	// holdout, plus the lift of the one with both arms.
-	if n, want := strings.Count(html, "<svg"), 3+2+1; n != want {
+	if n, want := strings.Count(html, `<svg class="chart"`), 3+2+1; n != want {
 		t.Errorf("%d charts, want %d", n, want)
 	}
 	if n := strings.Count(html, "<rect"); n < 12*2+12 {
@@ -158,5 +158,24 @@ func TestTheRepeatRateReadsTheSameEverywhere(t *testing.T) {
 	}
 	if strings.Count(b.String(), "78.9%") != 2 || strings.Contains(b.String(), "79.0%") {
 		t.Errorf("the text does not show 78.9%% in the headline and the table:\n%s", b.String())
+	}
+}
+
+// Served by a dashboard, the page links the shared style sheet, carries no inline style a
+// Content-Security-Policy would refuse, and shows the menu.
+func TestTheDashboardPageLinksItsStyleSheet(t *testing.T) {
+	html := render(t, year(), Options{Stylesheet: "/ui/style.css", Nav: []Link{{Name: "Report", Href: "/ui/", Current: true}, {Name: "Customers", Href: "/ui/customers"}}})
+	for _, bad := range []string{"<style", "style="} {
+		if strings.Contains(html, bad) {
+			t.Errorf("the page has %q", bad)
+		}
+	}
+	for _, want := range []string{`<link rel="stylesheet" href="/ui/style.css">`, `<a href="/ui/" class="current" aria-current="page">Report</a>`, `<a href="/ui/customers">Customers</a>`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if !strings.Contains(string(CSS()), "header nav") {
+		t.Errorf("the style sheet lacks the menu's rules")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/afterglowhq/afterglow/engine/store"
@@ -208,6 +209,29 @@ func (s *Store) Events(ctx context.Context, f store.EventFilter) ([]*store.Store
 	})
 	if f.Limit > 0 && len(out) > f.Limit {
 		out = out[len(out)-f.Limit:]
+	}
+	return out, nil
+}
+
+func (s *Store) FindCustomers(ctx context.Context, q string, limit int) ([]*store.Customer, error) {
+	if q == "" || limit <= 0 {
+		return nil, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*store.Customer
+	for id, c := range s.customers {
+		email, _ := c.Attrs["email"].(string)
+		if strings.HasPrefix(id, q) || strings.EqualFold(email, q) {
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	for i, c := range out {
+		out[i] = cloneCustomer(c)
 	}
 	return out, nil
 }

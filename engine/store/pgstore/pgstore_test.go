@@ -191,6 +191,8 @@ func TestIndexesUsed(t *testing.T) {
 		{`SELECT id FROM messages WHERE status IN ('pending', 'sending') AND send_at <= now() AND (status = 'pending' OR lease_until IS NULL OR lease_until < now()) ORDER BY send_at, id LIMIT 10`, "messages_due"},
 		{`SELECT customer_id FROM events WHERE type = 'order.placed' AND source = 's' AND data ->> 'order_id' = '1'`, "events_order_placed"},
 		{`SELECT n FROM attempts WHERE message_id = 'm'`, "attempts_message"},
+		{`SELECT id FROM customers WHERE attrs ? 'email' AND lower(attrs->>'email') = lower('Ana@Example.com')`, "customers_email"},
+		{`SELECT id FROM customers WHERE id LIKE 'cus\_10%'`, "customers_pkey"},
 		{`SELECT journey_id FROM messages WHERE customer_id = ANY('{a,b}'::text[]) AND status = 'pending' AND send_at > now()`, "messages_held"},
 		{`SELECT id FROM messages WHERE customer_id = 'c1' AND status = 'pending' AND send_at > now() AND attempts = 0 AND category = 'marketing' ORDER BY send_at, id FOR UPDATE`, "messages_held"},
 	} {

@@ -257,3 +257,30 @@ func (s *Store) Events(ctx context.Context, f store.EventFilter) ([]*store.Store
 	}
 	return out, nil
 }
+
+func (s *Store) FindCustomers(ctx context.Context, q string, limit int) ([]*store.Customer, error) {
+	if q == "" || limit <= 0 {
+		return nil, nil
+	}
+	prefix := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(q) + "%"
+	rows, err := s.pool.Query(ctx, `SELECT `+customerCols+` FROM customers WHERE id IN (
+		SELECT id FROM customers WHERE attrs ? 'email' AND lower(attrs->>'email') = lower($1)
+		UNION SELECT id FROM customers WHERE id LIKE $2
+		ORDER BY id LIMIT $3) ORDER BY id`, q, prefix, limit)
+	if err != nil {
+		return nil, fmt.Errorf("find customers: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.Customer
+	for rows.Next() {
+		c, err := scanCustomer(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find customers: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find customers: %w", err)
+	}
+	return out, nil
+}
