@@ -18,6 +18,8 @@ type Options struct {
 	Flow string
 	// Events is how many of the latest events are listed (default 20).
 	Events int
+	// Now is the moment a schedule's audience is evaluated at (zero: the wall clock).
+	Now time.Time
 }
 
 // ErrUnknownFlow is returned when the flow asked about is not in the workspace.
@@ -87,7 +89,7 @@ func Customer(ctx context.Context, r store.Reader, ws *dsl.Workspace, id string,
 		if f == nil {
 			return nil, fmt.Errorf("%w: %s", ErrUnknownFlow, opts.Flow)
 		}
-		if v.Flow, err = decide(ctx, r, fs, f, c, orders, js, v.Messages); err != nil {
+		if v.Flow, err = decide(ctx, r, fs, f, c, orders, js, v.Messages, opts.Now); err != nil {
 			return nil, err
 		}
 	}

@@ -23,13 +23,24 @@ const maxDecisions = 50
 // rules the engine entered by. The customer's attributes and consent are as they are now (the
 // store keeps no past versions of them); order metrics and purchase history are as of each event.
 func decide(ctx context.Context, r store.Reader, fs *engine.FlowSet, f *dsl.Flow, c *store.Customer, orders []*store.Order,
-	js []*store.Journey, msgs []MessageView) (*FlowDecisions, error) {
+	js []*store.Journey, msgs []MessageView, now time.Time) (*FlowDecisions, error) {
 	fd := &FlowDecisions{Flow: f.ID, Version: f.Version, Repeat: repeatText(f.Entry), Holdout: f.Holdout, Decisions: []Decision{}}
 	if f.Entry.Key != nil {
 		fd.Key = f.Entry.Key.Source
 	}
 	if f.Trigger.Kind != dsl.TriggerEvent {
 		fd.Note = "the flow starts on a schedule or a date, not on the customer's events: its journeys are listed with the others"
+		if a := f.Trigger.Audience; a != nil {
+			if now.IsZero() {
+				now = time.Now()
+			}
+			vars := fs.TriggerVars(c, nil, now, engine.OrderHistory(orders))
+			held, err := a.Bool(vars)
+			fd.Audience = &Condition{Source: a.Source, Held: held, Reads: a.Reads(vars)}
+			if err != nil {
+				fd.Audience.Error = err.Error()
+			}
+		}
 		return fd, nil
 	}
 	fd.Trigger = f.Trigger.Event

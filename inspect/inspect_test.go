@@ -139,3 +139,31 @@ func TestFlowView(t *testing.T) {
 		t.Error("an unknown flow must be an error")
 	}
 }
+
+// A schedule starts no journey for a customer outside its audience: the audience is evaluated for
+// the customer, with the values it read.
+func TestScheduleAudience(t *testing.T) {
+	ws := enginetest.Workspace(t, "", map[string]string{
+		"flows/review.yaml": reviewFlow,
+		"flows/news.yaml": `
+flow: news
+trigger: {schedule: {cron: "0 10 1 * *", timezone: Europe/Rome}, audience: 'customer.orders_count >= 2'}
+steps:
+  - {id: tell, send: {channel: email, content: {default_locale: en, locales: {en: {subject: "News", text: "News {{ unsubscribe_url }}"}}}}}
+`})
+	r := enginetest.Start(t, func(t *testing.T) store.Store { return memstore.New() }, ws)
+	r.Customer("laura", map[string]any{"email": "laura@example.com"})
+	r.Play(day, enginetest.Ev(0, "order.placed", "laura", order("L1", "30.00")))
+	v, err := inspect.Customer(context.Background(), r.Store, ws, "laura", inspect.Options{Flow: "news", Now: enginetest.T0.Add(day)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := v.Flow.Audience
+	if a == nil || a.Held || len(a.Reads) != 1 || a.Reads[0].Path != "customer.orders_count" || a.Reads[0].Value != 1 {
+		t.Fatalf("audience %+v; want it not to hold, having read orders_count 1", a)
+	}
+	var text bytes.Buffer
+	if err := v.WriteText(&text); err != nil || !strings.Contains(text.String(), "audience customer.orders_count >= 2 does not hold") {
+		t.Errorf("text %v:\n%s", err, text.String())
+	}
+}

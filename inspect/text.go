@@ -137,6 +137,16 @@ func writeDecisions(w io.Writer, f *FlowDecisions) {
 	if f.Note != "" {
 		fmt.Fprintf(w, "  (%s)\n", f.Note)
 	}
+	if a := f.Audience; a != nil {
+		held := "holds"
+		if !a.Held {
+			held = "does not hold: the schedule leaves the customer out"
+		}
+		fmt.Fprintf(w, "  audience %s %s now\n", a.Source, held)
+		for _, r := range a.Reads {
+			fmt.Fprintf(w, "      %s = %s\n", r.Path, FormatValue(r.Value))
+		}
+	}
 	if f.Trigger != "" && len(f.Decisions) == 0 {
 		fmt.Fprintf(w, "  the customer has no %s event: nothing could start the flow\n", f.Trigger)
 	}

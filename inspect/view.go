@@ -135,6 +135,9 @@ type FlowDecisions struct {
 	// Note says what the explanations cannot know (customer attributes are as they are now).
 	Note      string     `json:"note,omitempty"`
 	Decisions []Decision `json:"decisions"`
+	// Audience is, for a schedule trigger, whether its audience holds for the customer now, with
+	// the values it read: a customer outside it is not entered when the schedule fires.
+	Audience *Condition `json:"audience,omitempty"`
 }
 
 // Decision is what became of one trigger event.
