@@ -329,6 +329,9 @@ func (s *Server) routes() (*http.ServeMux, error) {
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry(s.metrics), promhttp.HandlerOpts{}))
+	if err := s.dashboard(mux); err != nil {
+		return nil, err
+	}
 	mux.HandleFunc("GET /u/{token}", s.unsubscribePage)
 	mux.HandleFunc("POST /u/{token}", s.unsubscribe)
 	return mux, nil
