@@ -273,4 +273,3 @@ func (d *dashboard) flowIDs() []string {
 	sort.Strings(out)
 	return out
 }
-
