@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/afterglowhq/afterglow/insight"
+	"github.com/afterglowhq/afterglow/insight/insighttest"
 )
 
 // importedCorpus is a database holding Shopify's sample export: five orders in March 2024, two of
@@ -31,6 +32,7 @@ func TestReportCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("report: exit %d: %s", code, errs)
 	}
+	insighttest.Contract(t, []byte(out))
 	var r insight.Report
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("the JSON does not read back: %v\n%s", err, out)

@@ -1,6 +1,7 @@
 package insighttest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -112,6 +113,11 @@ steps:
 		}
 		w, _ := json.Marshal(want)
 		Equal(t, got, string(w))
+		var doc bytes.Buffer
+		if err := got.WriteJSON(&doc); err != nil {
+			t.Fatal(err)
+		}
+		Contract(t, doc.Bytes())
 		if want.Flows == nil || len(want.Flows) != 3 || want.Flows[2].Lift == nil {
 			t.Errorf("the reference report lacks flows: %s", w)
 		}
