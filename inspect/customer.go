@@ -9,6 +9,7 @@ import (
 
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/engine"
+	"github.com/afterglowhq/afterglow/engine/policy"
 	"github.com/afterglowhq/afterglow/engine/store"
 )
 
@@ -145,6 +146,9 @@ func messageView(ctx context.Context, r store.Reader, m *store.Message) (Message
 	v := MessageView{ID: m.ID, JourneyID: m.JourneyID, Flow: m.FlowID, Step: m.StepID, Channel: m.Channel, Category: m.Category,
 		Status: m.Status, Reason: m.Reason, ScheduledAt: m.SendAt, CreatedAt: m.CreatedAt, SentAt: timePtr(m.SentAt),
 		Attempts: []AttemptView{}, LastError: m.LastError}
+	if m.Reason != "" && (m.Status == store.Skipped || m.Status == store.Pending) {
+		v.Why = policy.Explain(m.Reason, m.Channel)
+	}
 	if m.Attempts == 0 {
 		return v, nil
 	}

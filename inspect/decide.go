@@ -98,10 +98,15 @@ func decideOne(fs *engine.FlowSet, f *dsl.Flow, c *store.Customer, orders []*sto
 		} else {
 			d.Reason += " (the customer has changed since; now the rule would decide: " + dec.Reason + ")"
 		}
+		left := false
 		for _, m := range msgs {
 			if m.JourneyID == started.ID {
 				d.Messages = append(d.Messages, m)
+				left = left || m.Status != store.Skipped
 			}
+		}
+		if len(d.Messages) > 0 && !left && !started.Holdout {
+			d.Reason += "; none of its messages leaves: " + d.Messages[0].Step + " (" + d.Messages[0].Channel + ") was skipped: " + d.Messages[0].Why
 		}
 	case dec.Enter:
 		d.Outcome = NotEntered

@@ -87,6 +87,9 @@ func TestWhyNot(t *testing.T) {
 	if !d.Entered || d.Outcome != "entered" || len(d.Messages) != 1 || d.Messages[0].Status != "skipped" || d.Messages[0].Reason == "" {
 		t.Fatalf("ana: %+v; want entered, with the request skipped for want of consent", d)
 	}
+	if !strings.Contains(d.Reason, "none of its messages leaves: ask (email) was skipped: marketing on email needs the customer's consent") {
+		t.Errorf("ana: reason %q; want the skipped request and why", d.Reason)
+	}
 	if len(ana.Journeys) != 1 || ana.Journeys[0].Status != "completed" || ana.Journeys[0].Arm != "treatment" {
 		t.Errorf("ana's journeys: %+v", ana.Journeys)
 	}

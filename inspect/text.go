@@ -105,6 +105,9 @@ func writeMessage(w io.Writer, indent string, m MessageView) {
 	if m.Reason != "" {
 		fmt.Fprintf(w, " (%s)", m.Reason)
 	}
+	if m.Why != "" {
+		fmt.Fprintf(w, ": %s", m.Why)
+	}
 	fmt.Fprintf(w, ", scheduled %s", stamp(m.ScheduledAt))
 	if m.SentAt != nil {
 		fmt.Fprintf(w, ", sent %s", stamp(*m.SentAt))

@@ -216,3 +216,25 @@ func quietEnd(q *dsl.QuietHours, t time.Time, loc *time.Location) (time.Time, bo
 	}
 	return end, true
 }
+
+// Explain says in words why a message on a channel was skipped or held, from its recorded
+// reason; reasons that are not the policies' own (a failure's) come back as they are.
+func Explain(reason, channel string) string {
+	var parts []string
+	for _, r := range strings.Split(reason, ", ") {
+		switch r {
+		case ReasonHoldout:
+			r = "the customer is in the flow's holdout: the journey is tracked and sends nothing"
+		case ReasonNoAddress:
+			r = "the customer has no address on " + channel
+		case ReasonConsent:
+			r = "marketing on " + channel + " needs the customer's consent, which they did not give (or withdrew)"
+		case ReasonFrequency:
+			r = "a frequency limit (policies.frequency) was full"
+		case ReasonQuietHours:
+			r = "quiet hours (policies.quiet_hours) in the customer's time zone"
+		}
+		parts = append(parts, r)
+	}
+	return strings.Join(parts, "; ")
+}
