@@ -108,7 +108,7 @@ type MessageView struct {
 	Status      string        `json:"status"` // pending, sending, sent, failed or skipped
 	Reason      string        `json:"reason,omitempty"`
 	Why         string        `json:"why,omitempty"` // the reason in words
-	ScheduledAt time.Time     `json:"scheduled_at"` // when it leaves (or left, or was due)
+	ScheduledAt time.Time     `json:"scheduled_at"`  // when it leaves (or left, or was due)
 	CreatedAt   time.Time     `json:"created_at"`
 	SentAt      *time.Time    `json:"sent_at,omitempty"`
 	Attempts    []AttemptView `json:"attempts"`
