@@ -29,6 +29,15 @@ type batch struct {
 	changeErr error // the first change or read the store refused while the batch ran (a cancel, a move, orders)
 	scratch   exprs.Vars
 	counts    tally // added to the engine's counters only once the transaction commits
+	// journeyLog lists the journeys entered and ended, logged only once the transaction commits:
+	// a retried batch must not report a journey twice. Nil when the log does not show debug lines.
+	journeyLog []journeyNote
+}
+
+// journeyNote is a journey that entered (status active) or ended, as it was at that moment.
+type journeyNote struct {
+	j                    *store.Journey
+	status, reason, step string
 }
 
 // journeyVars are the parts of a journey's expression variables that change rarely: rebuilding
@@ -84,8 +93,19 @@ func (st *custState) holds(j *store.Journey) bool {
 }
 
 func (e *Engine) newBatch(ctx context.Context, tx store.Tx) *batch {
-	return &batch{e: e, fs: e.Flows(), ctx: ctx, tx: tx, now: e.clock.Now(), custs: map[string]*custState{},
+	b := &batch{e: e, fs: e.Flows(), ctx: ctx, tx: tx, now: e.clock.Now(), custs: map[string]*custState{},
 		counts: tally{types: map[string]int64{}, journeys: map[[2]string]int64{}, unrunnable: map[string]int64{}}}
+	if e.logsJourneys() {
+		b.journeyLog = []journeyNote{}
+	}
+	return b
+}
+
+// note records a journey entered or ended for the debug log.
+func (b *batch) note(j *store.Journey, status, reason, step string) {
+	if b.journeyLog != nil {
+		b.journeyLog = append(b.journeyLog, journeyNote{j: j, status: status, reason: reason, step: step})
+	}
 }
 
 // tally is what a batch did, for the metrics. A transaction that fails is retried from scratch,

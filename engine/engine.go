@@ -214,7 +214,7 @@ func (e *Engine) Ingest(ctx context.Context, evs []event.Event) (IngestResult, e
 		return IngestResult{}, err
 	}
 	if done != nil {
-		e.Stats.add(done.counts)
+		e.committed(done)
 	}
 	e.Stats.eventsStored.Add(int64(res.Stored))
 	e.Stats.eventsDuplicate.Add(int64(res.Duplicates))
@@ -298,7 +298,7 @@ func (e *Engine) Tick(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	e.Stats.add(done.counts)
+	e.committed(done)
 	e.Stats.customersWoken.Add(int64(n))
 	// The earliest due are claimed first, so the latest of them is the oldest due journey.
 	oldest := time.Duration(0)
@@ -499,4 +499,24 @@ func (c *Counters) Journeys() map[[2]string]int64 {
 		return true
 	})
 	return out
+}
+
+// committed reports what a committed batch did: its counts to the metrics, and at debug level one
+// line per journey entered or ended. The lines carry ids only, never the customer's attributes.
+func (e *Engine) committed(b *batch) {
+	e.Stats.add(b.counts)
+	for _, n := range b.journeyLog {
+		ev := e.log.Debug().Str("journey", n.j.ID).Str("customer", n.j.CustomerID).Str("flow", n.j.FlowID).
+			Str("version", n.j.FlowVersion).Str("step", n.step)
+		if n.status == "entered" {
+			ev.Msg("journey entered")
+			continue
+		}
+		ev.Str("status", n.status).Str("reason", n.reason).Msg("journey ended")
+	}
+}
+
+// logsJourneys says whether the log shows the debug lines of journeys entered and ended.
+func (e *Engine) logsJourneys() bool {
+	return e.log.GetLevel() <= zerolog.DebugLevel && zerolog.GlobalLevel() <= zerolog.DebugLevel
 }

@@ -133,6 +133,11 @@ func (b *batch) enter(st *custState, f *dsl.Flow, trig *event.Event, depth int, 
 	}
 	st.add(j)
 	b.counts.journeys[[2]string{"entered", f.ID}]++
+	firstStep := ""
+	if len(f.Steps) > 0 {
+		firstStep = f.Steps[0].ID
+	}
+	b.note(j, "entered", "", firstStep)
 	if len(f.Steps) == 0 {
 		b.end(st, j, store.Completed, "")
 		return
@@ -258,6 +263,7 @@ func (b *batch) end(st *custState, j *store.Journey, status, reason string) {
 	}
 	st.mark(j)
 	b.counts.journeys[[2]string{status, j.FlowID}]++
+	b.note(j, status, reason, j.StepID)
 }
 
 func (b *batch) output(j *store.Journey, stepID string, o store.StepOutput) {

@@ -70,7 +70,7 @@ func (e *Engine) fanOut(ctx context.Context, f *dsl.Flow) (n int, more bool, err
 	var done *batch
 	defer func() {
 		if err == nil && done != nil {
-			e.Stats.add(done.counts)
+			e.committed(done)
 		}
 	}()
 	err = e.store.InTx(ctx, func(tx store.Tx) error {

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,7 @@ import (
 type Channel struct {
 	Name      string
 	Connector connectors.Connector
+	Kind      string // the connector's name in the settings (smtp, twilio, ...), for the log
 	// Every spaces its messages, and Burst of them may go at once; zero Every is no limit. The
 	// limit holds for every process on the store together (store.ReserveSend): a provider limits
 	// the shop's account, whatever runs the sending.
@@ -61,7 +63,7 @@ func Build(s *dsl.Settings, opts connectors.Options) (map[string]*Channel, error
 			return nil, fmt.Errorf("channel %s (%s): %w", name, ch.Connector, err)
 		}
 		every, burst := rate(ch.RateLimit)
-		out[name] = &Channel{Name: name, Connector: c, Every: every, Burst: burst}
+		out[name] = &Channel{Name: name, Connector: c, Kind: ch.Connector, Every: every, Burst: burst}
 	}
 	return out, nil
 }
@@ -313,16 +315,14 @@ func (d *Dispatcher) deliver(ctx context.Context, m *store.Message, leaseEnd tim
 		a.Outcome, a.Error = outcome(sendErr), sendErr.Error()
 		d.Failed.add(m.Channel)
 		d.observe(m.Channel, "failed", took)
-		d.Log.Warn().Str("message", m.ID).Str("customer", m.CustomerID).Str("channel", m.Channel).Int("attempt", n).Msg("message failed")
-		d.Log.Debug().Str("message", m.ID).Err(sendErr).Msg("why the message failed")
 	default:
 		wait := max(d.Backoff(n), connectors.RetryAfter(sendErr))
 		m.Status, m.SendAt, m.LastError = store.Pending, now.Add(wait), sendErr.Error()
 		a.Outcome, a.Error = "transient", sendErr.Error()
 		d.Retried.add(m.Channel)
 		d.observe(m.Channel, "retry", took)
-		// Provider errors may quote the address; they stay below info level.
-		d.Log.Debug().Str("message", m.ID).Str("customer", m.CustomerID).Str("channel", m.Channel).Int("attempt", n).Dur("retry_in", wait).Err(sendErr).Msg("message will be retried")
+		d.Log.Debug().Str("message", m.ID).Str("customer", m.CustomerID).Str("channel", m.Channel).Int("attempt", n).Dur("retry_in", wait).
+			Str("error", redact(sendErr.Error(), m.To)).Msg("message will be retried")
 	}
 	// The slot is kept until the attempt is committed: a process that dies forgets only sends it
 	// has not recorded yet, and this way there are never more of those than sends in flight, so a
@@ -330,7 +330,31 @@ func (d *Dispatcher) deliver(ctx context.Context, m *store.Message, leaseEnd tim
 	f := finished{m, a, make(chan struct{})}
 	recs <- f
 	<-f.done
+	if m.Status == store.Sent || m.Status == store.Failed {
+		kind := ""
+		if ch != nil {
+			kind = ch.Kind
+		}
+		ev := d.Log.Info().Str("message", m.ID).Str("customer", m.CustomerID).Str("journey", m.JourneyID).Str("flow", m.FlowID).
+			Str("step", m.StepID).Str("channel", m.Channel).Str("connector", kind).Int("attempts", n)
+		if m.Status == store.Sent {
+			ev.Msg("message sent")
+		} else {
+			ev.Str("error", redact(m.LastError, m.To)).Msg("message failed")
+		}
+	}
 	return nil
+}
+
+// redact takes the recipient's address, phone, push token and name out of a provider's error,
+// which may quote them: the log carries ids, never personal data.
+func redact(s string, to message.Recipient) string {
+	for _, p := range []string{to.Email, to.Phone, to.PushToken, to.Name} {
+		if strings.TrimSpace(p) != "" {
+			s = strings.ReplaceAll(s, p, "[redacted]")
+		}
+	}
+	return s
 }
 
 // observe reports a connector call; took is 0 when no connector was called (an unknown channel,
