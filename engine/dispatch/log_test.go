@@ -38,7 +38,7 @@ steps:
   - {id: text, send: {channel: sms, category: transactional, content: {default_locale: en, locales: {en: {text: "Hi {{ customer.first_name }}"}}}}}
 `})
 	var out bytes.Buffer
-	log := zerolog.New(&out).Level(zerolog.DebugLevel)
+	log := zerolog.New(zerolog.SyncWriter(&out)).Level(zerolog.DebugLevel)
 	st := memstore.New()
 	defer st.Close()
 	clk := clock.NewVirtual(t0)
