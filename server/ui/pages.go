@@ -34,7 +34,18 @@ var tmpl = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return "-"
 	},
-	"value":   inspect.FormatValue,
+	"value": func(v any) string {
+		if s, ok := v.(string); ok {
+			return s // text as the shop wrote it, unquoted
+		}
+		return inspect.FormatValue(v)
+	},
+	"day": func(t *time.Time) string {
+		if t == nil || t.IsZero() {
+			return "-"
+		}
+		return t.UTC().Format("2 Jan 2006")
+	},
 	"path":    url.PathEscape,
 	"sorted":  sortedKeys,
 	"keyText": func(m map[string]int) string { return counts(m) },
