@@ -19,16 +19,8 @@ import (
 // the journey goes on: one broken template must not stall every journey behind it.
 func (b *batch) send(st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Step) {
 	s := step.Send
-	id := messageID(j.ID, step.ID)
-	m := &store.Message{
-		ID: id, IdempotencyKey: id, CustomerID: st.c.ID, JourneyID: j.ID, FlowID: f.ID, FlowVersion: f.Version,
-		StepID: step.ID, Channel: s.Channel, Category: s.Category, Priority: int(f.Priority), Status: store.Pending, SendAt: st.now, CreatedAt: st.now,
-		To: recipient(st.c),
-	}
+	m := b.newMessage(st, j, f, step)
 	ch := b.fs.Settings.Channels[s.Channel]
-	if ch != nil {
-		m.Shape = ch.Shape
-	}
 	defer func() {
 		b.messages = append(b.messages, m)
 		if m.Status == store.Pending && m.SendAt.After(st.now) {
@@ -52,7 +44,8 @@ func (b *batch) send(st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Ste
 		m.Status, m.Reason = store.Skipped, pre.Reason
 		return
 	}
-	if err := b.render(st, j, f, step, m); err != nil {
+	locale, _ := st.c.Attrs["locale"].(string)
+	if err := b.render(st, j, f, step, m, locale); err != nil {
 		m.Status, m.Reason = store.Failed, "render: "+err.Error()
 		b.e.log.Warn().Str("customer", st.c.ID).Str("flow", f.ID).Str("step", step.ID).Err(err).Msg("message failed to render")
 		return
@@ -75,7 +68,24 @@ func (b *batch) send(st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Ste
 	st.changed = true
 }
 
-func (b *batch) render(st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Step, m *store.Message) error {
+// newMessage is the outbox row of a send step, before policies and rendering.
+func (b *batch) newMessage(st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Step) *store.Message {
+	s := step.Send
+	id := messageID(j.ID, step.ID)
+	m := &store.Message{
+		ID: id, IdempotencyKey: id, CustomerID: st.c.ID, JourneyID: j.ID, FlowID: f.ID, FlowVersion: f.Version,
+		StepID: step.ID, Channel: s.Channel, Category: s.Category, Priority: int(f.Priority), Status: store.Pending, SendAt: st.now, CreatedAt: st.now,
+		To: recipient(st.c),
+	}
+	if ch := b.fs.Settings.Channels[s.Channel]; ch != nil {
+		m.Shape = ch.Shape
+	}
+	return m
+}
+
+// render fills the message's content in the variant that locale picks (the customer's own, when
+// sending).
+func (b *batch) render(st *custState, j *store.Journey, f *dsl.Flow, step *dsl.Step, m *store.Message, locale string) error {
 	s := step.Send
 	c := s.Content
 	if s.Template != "" {
@@ -89,7 +99,6 @@ func (b *batch) render(st *custState, j *store.Journey, f *dsl.Flow, step *dsl.S
 	if c == nil {
 		return fmt.Errorf("step %s has no content", step.ID)
 	}
-	locale, _ := st.c.Attrs["locale"].(string)
 	v := c.Pick(locale)
 	if v == nil {
 		return fmt.Errorf("no content for locale %q or the default %q", locale, c.DefaultLocale)
