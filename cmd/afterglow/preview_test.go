@@ -1,11 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/afterglowhq/afterglow/dsl"
+	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/afterglowhq/afterglow/engine"
+	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/afterglowhq/afterglow/engine/store/pgstore"
+	"github.com/rs/zerolog"
 )
 
 // previewWorkspace is a shop with a marketing email in two locales that uses the trigger's data.
@@ -123,5 +131,32 @@ func TestPreviewNamesAMissingTemplate(t *testing.T) {
 	code := dispatch([]string{"preview", filepath.Join(dir, "flows/thanks.yaml"), "--step", "thanks", "--customer", filepath.Join(dir, "marco.yaml")}, &out, &errs)
 	if code == 0 || !strings.Contains(errs.String(), "thanks") || !strings.Contains(errs.String(), "template") {
 		t.Errorf("exit %d; a missing template is named:\n%s", code, errs.String())
+	}
+}
+
+// With --db the customer is the one the database keeps, and the preview writes nothing there.
+func TestPreviewReadsTheCustomerFromTheDatabase(t *testing.T) {
+	dir := previewWorkspace(t)
+	url := migratedSchema(t)
+	ctx := context.Background()
+	st, err := pgstore.Open(ctx, url, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	eng := engine.New(st, engine.NewFlowSet(dsl.LoadWorkspace(filepath.Join(dir, "afterglow.yaml"), nil, &diag.List{})), engine.Options{Logger: zerolog.Nop()})
+	if err := eng.PutCustomer(ctx, "giulia", map[string]any{"email": "giulia@example.it", "first_name": "Giulia", "locale": "it"}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := afterglow(t, "preview", filepath.Join(dir, "flows/thanks.yaml"), "--step", "thanks", "--db", url, "--customer", "giulia", "--locale", "it")
+	if code != 0 || !strings.Contains(out, "Subject: Grazie, Giulia") || !strings.Contains(out, "To: Giulia <giulia@example.it>") {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	ms, err := st.Messages(ctx, store.MessageFilter{})
+	if err != nil || len(ms) != 0 {
+		t.Errorf("the preview wrote %d messages (%v)", len(ms), err)
+	}
+	if code, _, errs := afterglow(t, "preview", filepath.Join(dir, "flows/thanks.yaml"), "--step", "thanks", "--db", url, "--customer", "nobody"); code != 2 || !strings.Contains(errs, "nobody") {
+		t.Errorf("an unknown customer: exit %d\n%s", code, errs)
 	}
 }
