@@ -295,6 +295,10 @@ func TestDashboardInABrowser(t *testing.T) {
 	if title := value(t, b, "the flow", chromedp.Text(chromedp.ID("flow"))); title != "thanks" {
 		t.Errorf("the flow page is titled %q", title)
 	}
+	if shot := os.Getenv("AFTERGLOW_SCREENSHOT_DIR"); shot != "" {
+		png := value(t, b, "a screenshot", chromedp.CaptureScreenshot())
+		_ = os.WriteFile(filepath.Join(shot, "flow.png"), png, 0o644)
+	}
 	if p := b.problems(); len(p) > 0 {
 		t.Errorf("the dashboard had errors in the browser:\n%s", strings.Join(p, "\n"))
 	}

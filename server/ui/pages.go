@@ -113,7 +113,30 @@ func (d *dashboard) flowPage(w http.ResponseWriter, r *http.Request) {
 		d.readFailed(w, r, err, false)
 		return
 	}
-	render(w, "flow.html", shell{Title: "Flow " + v.Flow, Nav: nav("flows"), Data: v})
+	render(w, "flow.html", shell{Title: "Flow " + v.Flow, Nav: nav("flows"), Data: flowSummary(v)})
+}
+
+// flowPage is a flow's view with the totals its page opens with.
+type flowPage struct {
+	*inspect.FlowView
+	Journeys, Holdout, Waiting, Sent, SkippedCount int
+}
+
+func flowSummary(v *inspect.FlowView) flowPage {
+	p := flowPage{FlowView: v, Sent: v.Messages["sent"]}
+	for _, n := range v.Skipped {
+		p.SkippedCount += n
+	}
+	for _, ver := range v.Versions {
+		for _, n := range ver.Journeys {
+			p.Journeys += n
+		}
+		p.Holdout += ver.Holdout
+		for _, w := range ver.Waiting {
+			p.Waiting += w.Count
+		}
+	}
+	return p
 }
 
 func sortedKeys(m map[string]int) []string {

@@ -15,6 +15,7 @@ import (
 	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/engine/store/memstore"
 	"github.com/afterglowhq/afterglow/insight/memsource"
+	"github.com/afterglowhq/afterglow/inspect"
 )
 
 var now = time.Date(2025, 10, 15, 12, 0, 0, 0, time.UTC)
@@ -143,5 +144,14 @@ func TestNoUserWithoutPassword(t *testing.T) {
 	}
 	if _, err := New(Options{}); err == nil {
 		t.Errorf("no users: no error")
+	}
+}
+
+func TestFlowSummary(t *testing.T) {
+	v := &inspect.FlowView{Flow: "f", Messages: map[string]int{"sent": 7, "skipped": 5}, Skipped: map[string]int{"holdout": 4, "consent": 1},
+		Versions: []inspect.VersionView{{Journeys: map[string]int{"active": 2, "completed": 10}, Holdout: 5, Waiting: []inspect.StepWaiting{{Step: "a", Count: 2}}},
+			{Journeys: map[string]int{"completed": 3}, Holdout: 1}}}
+	if p := flowSummary(v); p.Journeys != 15 || p.Holdout != 6 || p.Waiting != 2 || p.Sent != 7 || p.SkippedCount != 5 {
+		t.Errorf("got %+v", p)
 	}
 }
