@@ -291,6 +291,16 @@ func TestDashboardInABrowser(t *testing.T) {
 	if n := value(t, b, "the journeys", chromedp.Evaluate[int](`document.querySelectorAll("#journeys tbody tr").length`)); n != 1 {
 		t.Errorf("cus_07's page lists %d journeys, want 1", n)
 	}
+	// Why: the order of two months ago arrived late and started nothing; this month's entered.
+	b.do(t, "asking why",
+		chromedp.SetValue(chromedp.CSS(`#why select[name="flow"]`), "thanks"),
+		chromedp.Submit(chromedp.CSS(`#why form`)),
+		chromedp.WaitVisible(chromedp.ID("decisions")),
+	)
+	decisions := value(t, b, "the decisions", chromedp.Evaluate[[]string](`[...document.querySelectorAll("#decisions tbody tr")].map(r => r.textContent)`))
+	if len(decisions) != 2 || !strings.Contains(decisions[0], "not entered") || strings.Contains(decisions[1], "not entered") || !strings.Contains(decisions[1], "entered") {
+		t.Errorf("why cus_07 entered thanks or not: %q; want the old order not entered, this month's entered", decisions)
+	}
 	b.do(t, "opening the flow", chromedp.Click(chromedp.CSS(`#journeys a[href="/ui/flows/thanks"]`)), chromedp.WaitVisible(chromedp.ID("flow")))
 	if title := value(t, b, "the flow", chromedp.Text(chromedp.ID("flow"))); title != "thanks" {
 		t.Errorf("the flow page is titled %q", title)

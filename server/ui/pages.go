@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/afterglowhq/afterglow/engine/store"
@@ -46,6 +47,7 @@ var tmpl = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return t.UTC().Format("2 Jan 2006")
 	},
+	"percent": func(f float64) string { return strconv.FormatFloat(f*100, 'f', -1, 64) + "%" },
 	"path":    url.PathEscape,
 	"sorted":  sortedKeys,
 	"keyText": func(m map[string]int) string { return counts(m) },
@@ -97,7 +99,13 @@ func (d *dashboard) customerPage(w http.ResponseWriter, r *http.Request) {
 		d.readFailed(w, r, err, false)
 		return
 	}
-	render(w, "customer.html", shell{Title: "Customer " + v.ID, Nav: nav("customers"), Data: v})
+	render(w, "customer.html", shell{Title: "Customer " + v.ID, Nav: nav("customers"), Data: customerPage{CustomerView: v, Flows: d.flowIDs()}})
+}
+
+// customerPage is a customer's view and the flows the page offers to explain it against.
+type customerPage struct {
+	*inspect.CustomerView
+	Flows []string
 }
 
 func (d *dashboard) flowsPage(w http.ResponseWriter, r *http.Request) {
