@@ -22,6 +22,10 @@ type Report struct {
 	// Names and Zones label customers: a readable name, and the zone they read their messages in.
 	Names map[string]string
 	Zones map[string]*time.Location
+	// Shown says what the timeline and summary are limited to ("" when they show everything);
+	// Full prints each message's whole content under its line.
+	Shown string
+	Full  bool
 }
 
 // Label names customers by first name and last initial when the store knows them.
@@ -119,6 +123,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Simulated %s to %s: %d events, %d customers, %d messages.\n",
 		r.Start.In(loc).Format("Mon 2 Jan 2006 15:04"), r.Until.In(loc).Format("Mon 2 Jan 2006 15:04"), r.Events, r.Customers, len(r.Messages))
+	if r.Shown != "" {
+		fmt.Fprintf(&b, "Shown: %s (everything was simulated; the messages and the summary are theirs).\n", r.Shown)
+	}
 	fmt.Fprintf(&b, "Times are in %s; a customer's own time, when it differs, is in brackets.\n", loc)
 	lastDay := ""
 	later := 0
@@ -150,19 +157,99 @@ func (r *Report) WriteText(w io.Writer) error {
 			local = "(" + m.SendAt.In(z).Format("15:04") + ")"
 		}
 		fmt.Fprintf(&b, "  %s %s  %-14s %-36s %-9s %s\n", t.Format("15:04"), local, clip(name, 14), clip(m.FlowID+"/"+m.StepID, 36), m.Channel, what)
+		if r.Full && m.Status != store.Skipped {
+			writeContent(&b, m)
+		}
 	}
 	if later > 0 {
 		fmt.Fprintf(&b, "\n… and %d more messages scheduled after %s (held by a limit or a later wait); run longer with --until to see them.\n",
 			later, r.Until.In(loc).Format("Mon 2 Jan 2006"))
 	}
 	b.WriteString("\n")
-	fmt.Fprintf(&b, "%-28s %7s %7s %9s %7s %9s  %-30s %-24s %s\n", "flow", "entered", "active", "completed", "exited", "converted", "messages", "held", "skipped")
-	for _, s := range r.Flows {
-		fmt.Fprintf(&b, "%-28s %7d %7d %9d %7d %9d  %-30s %-24s %s\n", clip(s.Flow, 28), s.Entered, s.Active, s.Completed, s.Exited, s.Converted,
-			counts(s.Sent), counts(s.Deferred), counts(s.Skipped))
-	}
+	writeSummary(&b, r.Flows)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// contentIndent sets a message's content under its timeline line.
+const contentIndent = "        "
+
+// writeContent prints a message's whole content, indented: the subject or title, then every line
+// of its text or body.
+func writeContent(b *strings.Builder, m *store.Message) {
+	c := m.Content
+	line := func(label, v string) {
+		if v = strings.TrimSpace(v); v != "" {
+			fmt.Fprintf(b, "%s%s: %s\n", contentIndent, label, strings.Join(strings.Fields(v), " "))
+		}
+	}
+	line("subject", c.Subject)
+	line("title", c.Title)
+	line("url", c.URL)
+	if c.TemplateName != "" {
+		line("template", c.TemplateName+" "+strings.Join(c.Params, " | "))
+	}
+	for _, body := range []string{c.Text, c.Body} {
+		if body = strings.TrimRight(body, "\n "); strings.TrimSpace(body) == "" {
+			continue
+		}
+		for _, l := range strings.Split(body, "\n") {
+			fmt.Fprintf(b, "%s\n", strings.TrimRight(contentIndent+"| "+l, " \r"))
+		}
+	}
+	if c.Payload != nil {
+		if js, err := json.Marshal(c.Payload); err == nil {
+			fmt.Fprintf(b, "%spayload: %s\n", contentIndent, js)
+		}
+	}
+}
+
+// summaryLegend explains each column of the summary, one a line.
+var summaryLegend = []string{
+	"entered    journeys started in the flow",
+	"active     journeys still under way at the end (waiting at a step)",
+	"completed  journeys that ran past their last step",
+	"exited     journeys that left early: an exit rule or step, a timeout, a restart",
+	"converted  journeys whose goal was reached",
+	"messages   messages that leave, by channel (the held ones included)",
+	"held       of those, sent later than their step asked, by reason (a frequency limit, quiet hours)",
+	"skipped    never sent, by reason (no consent, no address, a limit under skip, the holdout)",
+}
+
+// writeSummary prints the table of flows with each column as wide as its widest cell, then the
+// legend.
+func writeSummary(b *strings.Builder, flows []FlowSummary) {
+	head := []string{"flow", "entered", "active", "completed", "exited", "converted", "messages", "held", "skipped"}
+	rows := [][]string{head}
+	for _, s := range flows {
+		rows = append(rows, []string{s.Flow, fmt.Sprint(s.Entered), fmt.Sprint(s.Active), fmt.Sprint(s.Completed), fmt.Sprint(s.Exited),
+			fmt.Sprint(s.Converted), counts(s.Sent), counts(s.Deferred), counts(s.Skipped)})
+	}
+	width := make([]int, len(head))
+	for _, row := range rows {
+		for i, cell := range row {
+			width[i] = max(width[i], len([]rune(cell)))
+		}
+	}
+	for _, row := range rows {
+		var line strings.Builder
+		for i, cell := range row {
+			pad := strings.Repeat(" ", width[i]-len([]rune(cell)))
+			switch {
+			case i == len(row)-1:
+				line.WriteString(cell)
+			case i >= 1 && i <= 5: // numbers, right-aligned
+				line.WriteString(pad + cell + "  ")
+			default:
+				line.WriteString(cell + pad + "  ")
+			}
+		}
+		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
+	}
+	b.WriteString("\n")
+	for _, l := range summaryLegend {
+		b.WriteString("  " + l + "\n")
+	}
 }
 
 // WriteJSON prints the report as one JSON document.

@@ -7,13 +7,17 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/afterglowhq/afterglow/dsl"
+	"github.com/afterglowhq/afterglow/dsl/diag"
 	"github.com/afterglowhq/afterglow/dsl/timespec"
 	"github.com/afterglowhq/afterglow/engine"
 	"github.com/afterglowhq/afterglow/engine/clock"
+	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/engine/store/memstore"
 	"github.com/afterglowhq/afterglow/event"
 	"github.com/afterglowhq/afterglow/event/catalog"
@@ -32,12 +36,14 @@ type simulateOptions struct {
 	report                string
 	history               string
 	noHistory             bool
+	flows, customers      []string // what the timeline and summary show; everything is simulated
+	full                  bool
 }
 
 func newSimulateCmd(c *cli) *cobra.Command {
 	var o simulateOptions
 	cmd := &cobra.Command{
-		Use:   "simulate [--events FILE.ndjson] [--until DUR] [--format text|json] WORKSPACE",
+		Use:   "simulate [--events FILE.ndjson] [--until DUR] [--format text|json] [--flow F]... [--customer ID]... [--full] WORKSPACE",
 		Short: "Run a workspace over events on a virtual clock, with no database",
 		Long: `Runs the workspace's flows over the events on a virtual clock, in memory, and prints every message
 with when it leaves, then a summary per flow. Nothing is sent and no database is needed.
@@ -48,7 +54,9 @@ simulation with their order counts and spending, and no flow sends for the past.
 		Example: `  afterglow simulate examples/shop
   afterglow simulate examples/shop --until 90d --format json > timeline.json
   afterglow simulate . --events big.ndjson
-  afterglow simulate examples/shop --no-history`,
+  afterglow simulate examples/shop --no-history
+  afterglow simulate examples/shop --flow winback --flow thank-you-nps
+  afterglow simulate examples/shop --customer 786640453979613639   # one customer, messages in full`,
 		Args: args(cobra.ExactArgs(1)),
 		RunE: func(_ *cobra.Command, a []string) error {
 			if err := oneOf("format", o.format, "text", "json"); err != nil {
@@ -62,6 +70,9 @@ simulation with their order counts and spending, and no flow sends for the past.
 	f.StringVar(&o.until, "until", "", "how long to run after the first event, like 60d (default: 30 days after the last event)")
 	f.StringVar(&o.format, "format", "text", "output: text or json")
 	f.StringVar(&o.history, "history", "", "a folder with Shopify's orders_export.csv (and customers_export.csv) to import before the events (default: history in the workspace, when there)")
+	f.StringArrayVar(&o.flows, "flow", nil, "show only this flow's messages and summary row (repeatable); every flow is still simulated")
+	f.StringArrayVar(&o.customers, "customer", nil, "show only this customer's messages and journeys (repeatable); every customer is still simulated")
+	f.BoolVar(&o.full, "full", false, "print each message's whole content (subject and body) under its line; on by default with one --customer")
 	f.BoolVar(&o.noHistory, "no-history", false, "start from no past, even when the workspace has a history folder")
 	f.StringVar(&o.report, "report", "", "also write the report of the simulated shop to this file: .html (a page with charts), .json or .txt; the twelve months up to the last event's")
 	return cmd
@@ -107,6 +118,10 @@ func runSimulate(c *cli, dir string, o simulateOptions) error {
 	for i := range shards {
 		clk := clock.NewVirtual(start)
 		st := memstore.NewLean()
+		if full := o.full || len(o.customers) == 1; full {
+			shown := shownSet{flows: setOf(o.flows), customers: setOf(o.customers)}
+			st.KeepContent(func(m *store.Message) bool { return shown.keeps(m.FlowID, m.CustomerID) })
+		}
 		eng := engine.New(st, engine.NewFlowSet(ws), engine.Options{Clock: clk, Logger: zerolog.Nop(), EventTime: true, Preview: true,
 			Unsubscribe: func(c, ch, m string) string { return "https://afterglow.example/u/" + m }})
 		if err := eng.SaveVersions(ctx, eng.Flows()); err != nil {
@@ -142,8 +157,6 @@ func runSimulate(c *cli, dir string, o simulateOptions) error {
 	for _, e := range evs {
 		customers[e.Subject] = true
 	}
-	rep := &sim.Report{Start: start, Until: until, Location: ws.Settings.Location, Events: len(evs), Customers: len(customers),
-		Messages: ms, Flows: sim.Summarize(ms, js, flows), Names: map[string]string{}, Zones: map[string]*time.Location{}}
 	named := map[string]bool{}
 	for id := range customers {
 		named[id] = true
@@ -151,6 +164,17 @@ func runSimulate(c *cli, dir string, o simulateOptions) error {
 	for _, m := range ms {
 		named[m.CustomerID] = true // a customer from the history has no event, but may get messages
 	}
+	shown, err := simulationFilter(o, flows, named)
+	if err != nil {
+		return err
+	}
+	if len(o.flows) > 0 {
+		flows = o.flows
+	}
+	ms, js = shown.messages(ms), shown.journeys(js)
+	rep := &sim.Report{Start: start, Until: until, Location: ws.Settings.Location, Events: len(evs), Customers: len(customers),
+		Messages: ms, Flows: sim.Summarize(ms, js, flows), Names: map[string]string{}, Zones: map[string]*time.Location{},
+		Shown: shown.String(), Full: o.full || len(o.customers) == 1}
 	for id := range named {
 		c, err := sim.Customer(ctx, shards, id)
 		if err != nil {
@@ -172,6 +196,97 @@ func runSimulate(c *cli, dir string, o simulateOptions) error {
 		return rep.WriteJSON(c.stdout)
 	}
 	return rep.WriteText(c.stdout)
+}
+
+// shownSet is what --flow and --customer keep of a simulation's output; an empty set keeps all.
+type shownSet struct{ flows, customers map[string]bool }
+
+// simulationFilter checks the --flow and --customer names against the workspace's flows and the
+// simulation's customers: a misspelt name would show nothing, and say nothing of why.
+func simulationFilter(o simulateOptions, flows []string, customers map[string]bool) (shownSet, error) {
+	s := shownSet{flows: map[string]bool{}, customers: map[string]bool{}}
+	for _, f := range o.flows {
+		if !slices.Contains(flows, f) {
+			msg := fmt.Sprintf("--flow %s: the workspace has no such flow", f)
+			if c := diag.Closest(f, flows); c != "" {
+				msg += fmt.Sprintf("; did you mean %s?", c)
+			}
+			return s, usagef("%s", msg)
+		}
+		s.flows[f] = true
+	}
+	ids := make([]string, 0, len(customers))
+	for id := range customers {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, c := range o.customers {
+		if !customers[c] {
+			msg := fmt.Sprintf("--customer %s: no event or message of the simulation is that customer's", c)
+			if near := diag.Closest(c, ids); near != "" {
+				msg += fmt.Sprintf("; did you mean %s?", near)
+			}
+			return s, usagef("%s", msg)
+		}
+		s.customers[c] = true
+	}
+	return s, nil
+}
+
+func setOf(names []string) map[string]bool {
+	m := map[string]bool{}
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+func (s shownSet) keeps(flow, customer string) bool {
+	return (len(s.flows) == 0 || s.flows[flow]) && (len(s.customers) == 0 || s.customers[customer])
+}
+
+func (s shownSet) messages(ms []*store.Message) []*store.Message {
+	out := ms[:0:0]
+	for _, m := range ms {
+		if s.keeps(m.FlowID, m.CustomerID) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (s shownSet) journeys(js []*store.Journey) []*store.Journey {
+	out := js[:0:0]
+	for _, j := range js {
+		if s.keeps(j.FlowID, j.CustomerID) {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// String says what is shown, for the timeline's heading; "" when it is everything.
+func (s shownSet) String() string {
+	var parts []string
+	for _, set := range []struct {
+		what string
+		m    map[string]bool
+	}{{"flow", s.flows}, {"customer", s.customers}} {
+		if len(set.m) == 0 {
+			continue
+		}
+		names := make([]string, 0, len(set.m))
+		for n := range set.m {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		what := set.what
+		if len(names) > 1 {
+			what += "s"
+		}
+		parts = append(parts, what+" "+strings.Join(names, ", "))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // readEvents reads an NDJSON file of events, each of which must fit its type in the catalog: a

@@ -187,3 +187,112 @@ steps:
 		t.Errorf("the page: %v\n%.300s", err, b)
 	}
 }
+
+// carmen is a customer of the example shop's events.
+const carmen = "786640453979613639"
+
+// Filters narrow what is shown, not what runs: a customer's messages are the same whether the
+// whole shop is shown or only her, and shown whole when she is shown alone.
+func TestSimulateFiltersShowAndFullContent(t *testing.T) {
+	code, all, errs := afterglow(t, "simulate", "--no-history", "--format", "json", "../../examples/shop")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	type report struct {
+		Messages []struct {
+			Customer, Flow, Step, Status string
+		} `json:"messages"`
+		Flows []struct {
+			Flow    string `json:"flow"`
+			Entered int    `json:"entered"`
+		} `json:"flows"`
+	}
+	var whole, hers, two report
+	if err := json.Unmarshal([]byte(all), &whole); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := afterglow(t, "simulate", "--no-history", "--format", "json", "--customer", carmen, "../../examples/shop")
+	if code != 0 || json.Unmarshal([]byte(out), &hers) != nil {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var want []string
+	for _, m := range whole.Messages {
+		if m.Customer == carmen {
+			want = append(want, m.Flow+"/"+m.Step+" "+m.Status)
+		}
+	}
+	var got []string
+	for _, m := range hers.Messages {
+		got = append(got, m.Flow+"/"+m.Step+" "+m.Status)
+	}
+	if len(want) == 0 || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("--customer shows other messages than hers in the whole simulation:\n got %v\nwant %v", got, want)
+	}
+	code, out, errs = afterglow(t, "simulate", "--no-history", "--format", "json", "--flow", "welcome", "--flow", "win-back", "../../examples/shop")
+	if code != 0 || json.Unmarshal([]byte(out), &two) != nil {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if len(two.Flows) != 2 || two.Flows[0].Flow != "welcome" && two.Flows[0].Flow != "win-back" {
+		t.Errorf("--flow twice shows %v", two.Flows)
+	}
+	for _, m := range two.Messages {
+		if m.Flow != "welcome" && m.Flow != "win-back" {
+			t.Fatalf("--flow welcome --flow win-back shows a message of %s", m.Flow)
+		}
+	}
+
+	// One customer in text: every line of each message's body, indented under it.
+	code, text, errs := afterglow(t, "simulate", "--no-history", "--customer", carmen, "../../examples/shop")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	for _, want := range []string{"Shown: customer " + carmen, "        subject: ¡Gracias, Carmen!", "        | Esto es lo que elegiste:"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the timeline of one customer lacks %q:\n%s", want, text)
+		}
+	}
+	code, brief, _ := afterglow(t, "simulate", "--no-history", "../../examples/shop")
+	if code != 0 || strings.Contains(brief, "        | ") {
+		t.Errorf("without a filter or --full, the timeline shows bodies (exit %d)", code)
+	}
+
+	for _, c := range []struct{ flag, value, want string }{{"--flow", "win-bak", "did you mean win-back?"}, {"--customer", "nobody", "--customer nobody"}} {
+		code, _, errs := afterglow(t, "simulate", "--no-history", c.flag, c.value, "../../examples/shop")
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("%s %s: exit %d, want 2 and %q: %s", c.flag, c.value, code, c.want, errs)
+		}
+	}
+}
+
+// The summary's columns are as wide as their widest cell, and a legend says what each counts.
+func TestSimulateSummaryColumnsFitAndAreExplained(t *testing.T) {
+	code, out, errs := afterglow(t, "simulate", "--no-history", "../../examples/shop")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := strings.Split(out, "\n")
+	head := -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, "flow ") && strings.Contains(l, "messages") {
+			head = i
+		}
+	}
+	if head < 0 {
+		t.Fatalf("no summary table:\n%s", out)
+	}
+	held := strings.Index(lines[head], "held")
+	for _, l := range lines[head+1:] {
+		if l == "" {
+			break
+		}
+		// The cell before "held" ends with two spaces of margin; a long messages cell would run into it.
+		if len(l) > held && (l[held-1] != ' ' || l[held-2] != ' ') {
+			t.Errorf("a messages cell runs into the held column:\n%s\n%s", lines[head], l)
+		}
+	}
+	for _, want := range []string{"held       of those, sent later", "skipped    never sent"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the legend lacks %q", want)
+		}
+	}
+}

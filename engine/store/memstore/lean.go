@@ -19,6 +19,10 @@ func NewLean() *Store {
 	return s
 }
 
+// KeepContent makes a lean store keep the whole content of the messages keep picks: a timeline
+// that shows one customer's messages in full costs the memory of theirs alone.
+func (s *Store) KeepContent(keep func(m *store.Message) bool) { s.keep = keep }
+
 const previewLen = 200
 
 func preview(c message.Content) message.Content {

@@ -28,9 +28,10 @@ type Store struct {
 	entries    map[string]map[[2]string]*store.Entry // by customer, then flow and key
 	messages   map[string]*store.Message
 	msgOrder   []string
-	msgByCust  map[string][]string  // message ids by customer, in insertion order
-	lean       bool                 // keep only a preview of each message's content (NewLean)
-	wakeOf     map[string]time.Time // the wake time each customer's heap entry was pushed for
+	msgByCust  map[string][]string       // message ids by customer, in insertion order
+	lean       bool                      // keep only a preview of each message's content (NewLean)
+	keep       func(*store.Message) bool // the messages a lean store keeps whole (KeepContent)
+	wakeOf     map[string]time.Time      // the wake time each customer's heap entry was pushed for
 	attempts   map[string][]store.Attempt
 	schedules  map[string]*store.Schedule
 	versions   map[string]*store.FlowVersion
@@ -351,7 +352,7 @@ func (t *tx) InsertMessages(ctx context.Context, ms []*store.Message) error {
 			continue
 		}
 		c := cloneMessage(m)
-		if t.s.lean {
+		if t.s.lean && (t.s.keep == nil || !t.s.keep(m)) {
 			c.Content = preview(c.Content)
 		}
 		set(t, t.s.messages, m.ID, c)
