@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/afterglowhq/afterglow/dsl"
+	"github.com/afterglowhq/afterglow/dsl/content"
 	"github.com/afterglowhq/afterglow/dsl/diag"
 	"github.com/afterglowhq/afterglow/dsl/yamlnode"
 	"github.com/afterglowhq/afterglow/engine"
@@ -143,8 +144,8 @@ func runPreview(c *cli, flowPath string, o previewOptions) error {
 	if step.Send == nil {
 		return usagef("%s: step %s of flow %s sends no message; preview renders send steps", flowPath, o.step, f.ID)
 	}
-	content := engine.StepContent(f, step)
-	if content == nil {
+	cont := engine.StepContent(f, step)
+	if cont == nil {
 		if step.Send.Template != "" {
 			return usagef("%s: step %s uses template %s, which is not in the workspace; add templates/%s.yaml", flowPath, o.step, step.Send.Template, step.Send.Template)
 		}
@@ -175,7 +176,7 @@ func runPreview(c *cli, flowPath string, o previewOptions) error {
 	defer st.Close()
 
 	rep := previewReport{Flow: f.ID, Step: step.ID, Channel: step.Send.Channel, Category: step.Send.Category, Customer: cust.ID,
-		Shape: string(content.Shape)}
+		Shape: string(cont.Shape)}
 	if ch := ws.Settings.Channels[step.Send.Channel]; ch != nil {
 		rep.Connector, rep.Shape = ch.Connector, string(ch.Shape)
 	}
@@ -198,6 +199,7 @@ func runPreview(c *cli, flowPath string, o previewOptions) error {
 			}
 		}
 		rep.EventData = trig.Data
+		rep.Notes = append(rep.Notes, missingEventFields(cont.EventRefs, trig.Data)...)
 	}
 
 	env := func(v string) string { s, _ := dsl.Expand(v, os.LookupEnv); return s }
@@ -212,7 +214,7 @@ func runPreview(c *cli, flowPath string, o previewOptions) error {
 	locales := []string{o.locale}
 	if o.locale == "" {
 		locales = locales[:0]
-		for l := range content.Locales {
+		for l := range cont.Locales {
 			locales = append(locales, l)
 		}
 		sort.Strings(locales)
@@ -348,6 +350,29 @@ func writePreview(w io.Writer, r previewReport) {
 			body("payload", string(b))
 		}
 	}
+}
+
+// missingEventFields names the trigger data the templates use and the event lacks: those render
+// empty, which a preview must not let pass for the message as it will be.
+func missingEventFields(refs []content.FieldRef, data map[string]any) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range refs {
+		rest, ok := strings.CutPrefix(r.Name, "trigger.data.")
+		if !ok {
+			continue
+		}
+		key := rest
+		if i := strings.IndexAny(rest, ".["); i >= 0 {
+			key = rest[:i]
+		}
+		if _, has := data[key]; has || seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, "trigger.data."+key+" is not in the event's data: it renders empty (give an event with --event)")
+	}
+	return out
 }
 
 // readPreviewCustomer reads one customer's attributes, as a scenario test gives them.

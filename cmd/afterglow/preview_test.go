@@ -42,6 +42,7 @@ locales:
 `,
 		"marco.yaml":  "id: marco\nemail: marco@example.it\nfirst_name: Marco\nlocale: it-IT\ntimezone: Europe/Rome\n",
 		"order.yaml":  "order_id: \"A-77\"\ntotal: 59.90\ncurrency: EUR\n",
+		"total.yaml":  "total: 12.50\n",
 		"broken.yaml": "id: marco\nemail: [marco@example.it\n",
 	}
 	for name, body := range files {
@@ -158,5 +159,20 @@ func TestPreviewReadsTheCustomerFromTheDatabase(t *testing.T) {
 	}
 	if code, _, errs := afterglow(t, "preview", filepath.Join(dir, "flows/thanks.yaml"), "--step", "thanks", "--db", url, "--customer", "nobody"); code != 2 || !strings.Contains(errs, "nobody") {
 		t.Errorf("an unknown customer: exit %d\n%s", code, errs)
+	}
+}
+
+// Data the templates use and the event lacks renders empty; the preview says which.
+func TestPreviewNamesEmptyEventFields(t *testing.T) {
+	dir := previewWorkspace(t)
+	code, out, errs := afterglow(t, "preview", filepath.Join(dir, "flows/thanks.yaml"), "--step", "thanks",
+		"--customer", filepath.Join(dir, "marco.yaml"), "--event", filepath.Join(dir, "total.yaml"))
+	if code != 0 || !strings.Contains(out, "trigger.data.order_id is not in the event's data") {
+		t.Errorf("exit %d; the empty field is not named:\n%s%s", code, out, errs)
+	}
+	code, out, _ = afterglow(t, "preview", filepath.Join(dir, "flows/thanks.yaml"), "--step", "thanks",
+		"--customer", filepath.Join(dir, "marco.yaml"), "--event", filepath.Join(dir, "order.yaml"))
+	if code != 0 || strings.Contains(out, "is not in the event's data") {
+		t.Errorf("exit %d; a full event is said to lack a field:\n%s", code, out)
 	}
 }
