@@ -37,7 +37,7 @@ func newPreviewCmd(c *cli) *cobra.Command {
 		Use:   "preview FLOW.yaml --step ID [--customer FILE.yaml | --db URL --customer ID]",
 		Short: "Render a step's message as it would leave, in every locale",
 		Long: `Renders the message of a send step exactly as the engine writes it to the outbox: sender,
-recipient, subject and body, the unsubscribe link and List-Unsubscribe header of marketing email,
+recipient, subject and body, the unsubscribe link and the List-Unsubscribe header of email,
 in every locale of its content (or the one --locale picks, as a customer's locale would).
 
 The customer comes from a file (one customer's attributes, as in a scenario test) or from the
@@ -247,7 +247,8 @@ func runPreview(c *cli, flowPath string, o previewOptions) error {
 			if m.To.Name != "" && m.To.Email != "" {
 				p.To = m.To.Name + " <" + m.To.Email + ">"
 			}
-			if m.UnsubscribeURL != "" && m.Category != "transactional" {
+			// As the SMTP connector writes them: for every email that carries a link, whatever its category.
+			if m.UnsubscribeURL != "" {
 				p.Headers = map[string]string{"List-Unsubscribe": "<" + m.UnsubscribeURL + ">"}
 				if strings.HasPrefix(m.UnsubscribeURL, "https://") {
 					p.Headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
