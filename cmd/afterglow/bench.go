@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -160,26 +159,10 @@ func benchSimulate(c *cli, o *benchOptions, dir string) error {
 		}
 		shards[i] = sim.Shard{Engine: eng, Clock: clk, Store: st}
 	}
-	if o.cpuprofile != "" {
-		f, err := os.Create(o.cpuprofile)
-		if err != nil {
-			return usageError{err}
-		}
-		defer f.Close()
-		_ = pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
-	}
-	began := time.Now()
 	until := syn.Start.Add(time.Duration(syn.Days) * 24 * time.Hour)
-	if err := sim.RunSharded(ctx, shards, evs, until, nil); err != nil {
+	took, err := o.profiled(func() error { return sim.RunSharded(ctx, shards, evs, until, nil) })
+	if err != nil {
 		return err
-	}
-	took := time.Since(began)
-	if o.memprofile != "" {
-		if f, err := os.Create(o.memprofile); err == nil {
-			_ = pprof.WriteHeapProfile(f)
-			f.Close()
-		}
 	}
 	ms, _ := sim.Messages(ctx, shards)
 	js, _ := sim.Journeys(ctx, shards)

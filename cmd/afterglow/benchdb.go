@@ -180,10 +180,18 @@ func (c *cli) benchWorkspace(dir string) (ws *dsl.Workspace, err error) {
 
 // timed runs fn with the CPU profile on, if asked for, and records its wall time in r.
 func (o *benchOptions) timed(r *dbBenchResult, fn func() error) error {
+	took, err := o.profiled(fn)
+	r.Seconds = took.Seconds()
+	return err
+}
+
+// profiled runs fn with the CPU profile on, if asked for, writes the heap profile after it, if
+// asked for, and says how long fn took.
+func (o *benchOptions) profiled(fn func() error) (time.Duration, error) {
 	if o.cpuprofile != "" {
 		f, err := os.Create(o.cpuprofile)
 		if err != nil {
-			return usageError{err}
+			return 0, usageError{err}
 		}
 		defer f.Close()
 		_ = pprof.StartCPUProfile(f)
@@ -191,12 +199,12 @@ func (o *benchOptions) timed(r *dbBenchResult, fn func() error) error {
 	}
 	began := time.Now()
 	err := fn()
-	r.Seconds = time.Since(began).Seconds()
+	took := time.Since(began)
 	if o.memprofile != "" {
 		if f, err := os.Create(o.memprofile); err == nil {
 			_ = pprof.WriteHeapProfile(f)
 			f.Close()
 		}
 	}
-	return err
+	return took, err
 }

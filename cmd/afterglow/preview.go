@@ -20,6 +20,7 @@ import (
 	"github.com/afterglowhq/afterglow/engine/store/pgstore"
 	"github.com/afterglowhq/afterglow/engine/unsubscribe"
 	"github.com/afterglowhq/afterglow/event"
+	"github.com/afterglowhq/afterglow/message"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
@@ -72,22 +73,13 @@ its type in the event catalog.`,
 
 // previewed is one locale's message as it would leave.
 type previewed struct {
-	Locale         string            `json:"locale"`
-	From           string            `json:"from,omitempty"`
-	To             string            `json:"to,omitempty"`
-	Headers        map[string]string `json:"headers,omitempty"`
-	Subject        string            `json:"subject,omitempty"`
-	Text           string            `json:"text,omitempty"`
-	HTML           string            `json:"html,omitempty"`
-	Title          string            `json:"title,omitempty"`
-	Body           string            `json:"body,omitempty"`
-	URL            string            `json:"url,omitempty"`
-	TemplateName   string            `json:"template_name,omitempty"`
-	Language       string            `json:"language,omitempty"`
-	Params         []string          `json:"params,omitempty"`
-	Payload        map[string]any    `json:"payload,omitempty"`
-	UnsubscribeURL string            `json:"unsubscribe_url,omitempty"`
-	Error          string            `json:"error,omitempty"`
+	Locale  string            `json:"locale"`
+	From    string            `json:"from,omitempty"`
+	To      string            `json:"to,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
+	message.Content
+	UnsubscribeURL string `json:"unsubscribe_url,omitempty"`
+	Error          string `json:"error,omitempty"`
 }
 
 type previewReport struct {
@@ -238,9 +230,7 @@ func runPreview(c *cli, flowPath string, o previewOptions) error {
 		if err != nil {
 			p.Error, failed = err.Error(), true
 		}
-		co := m.Content
-		p.Subject, p.Text, p.HTML, p.Title, p.Body, p.URL = co.Subject, co.Text, co.HTML, co.Title, co.Body, co.URL
-		p.TemplateName, p.Language, p.Params, p.Payload = co.TemplateName, co.Language, co.Params, co.Payload
+		p.Content = m.Content
 		switch m.Shape {
 		case "email":
 			p.To = m.To.Email
@@ -378,16 +368,10 @@ func missingEventFields(refs []content.FieldRef, data map[string]any) []string {
 
 // readPreviewCustomer reads one customer's attributes, as a scenario test gives them.
 func readPreviewCustomer(path string) (*store.Customer, error) {
-	src, err := os.ReadFile(path)
+	n, err := readYAMLFile(path)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, err
 	}
-	var l diag.List
-	root, ok := yamlnode.Parse(path, src, &l)
-	if !ok || l.HasErrors() {
-		return nil, usagef("%s", firstDiag(&l, path))
-	}
-	n := yamlnode.Resolve(root)
 	if n == nil || n.Kind != yaml.MappingNode {
 		line, col := 1, 1
 		if n != nil {
@@ -409,15 +393,8 @@ func readPreviewCustomer(path string) (*store.Customer, error) {
 	return &store.Customer{ID: id, Attrs: attrs}, nil
 }
 
-func firstDiag(l *diag.List, path string) string {
-	for _, d := range l.Items() {
-		return d.String()
-	}
-	return path + ": cannot be read"
-}
-
-// readPreviewEvent reads an event's data: a YAML or JSON object, or a whole event with data.
-func readPreviewEvent(path string) (map[string]any, error) {
+// readYAMLFile parses a YAML (or JSON) file the user named, its errors at their line and column.
+func readYAMLFile(path string) (*yaml.Node, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
 		return nil, usageError{err}
@@ -427,7 +404,22 @@ func readPreviewEvent(path string) (map[string]any, error) {
 	if !ok || l.HasErrors() {
 		return nil, usagef("%s", firstDiag(&l, path))
 	}
-	n := yamlnode.Resolve(root)
+	return yamlnode.Resolve(root), nil
+}
+
+func firstDiag(l *diag.List, path string) string {
+	for _, d := range l.Items() {
+		return d.String()
+	}
+	return path + ": cannot be read"
+}
+
+// readPreviewEvent reads an event's data: a YAML or JSON object, or a whole event with data.
+func readPreviewEvent(path string) (map[string]any, error) {
+	n, err := readYAMLFile(path)
+	if err != nil {
+		return nil, err
+	}
 	m, isMap := yamlnode.JSONValue(n).(map[string]any)
 	if !isMap {
 		return nil, usagef("%s:%d:%d: the event is an object: its data, or a whole event with data", path, n.Line, n.Column)
