@@ -115,9 +115,9 @@ func importShopify(ctx context.Context, c *cli, o importShopifyOptions) error {
 	if len(missing) > 0 && o.db == "" {
 		return usagef("the settings' database uses %v, which is not set", missing)
 	}
-	url := firstNonEmpty(o.db, dbSetting, os.Getenv("DATABASE_URL"))
-	if url == "" {
-		return usagef("no database: use --db, `database:` in the settings, or DATABASE_URL")
+	url, err := databaseURL(o.db, dbSetting)
+	if err != nil {
+		return err
 	}
 	shop, err := shopDomain(firstNonEmpty(o.shop, ws.Settings.SourceSetting("shopify", "shop")))
 	if err != nil {

@@ -85,9 +85,9 @@ func runIngest(c *cli, file string, o ingestOptions) error {
 	if len(missing) > 0 && o.db == "" {
 		return usagef("the settings' database uses %v, which is not set", missing)
 	}
-	url := firstNonEmpty(o.db, dbSetting, os.Getenv("DATABASE_URL"))
-	if url == "" {
-		return usagef("no database: use --db, `database:` in the settings, or DATABASE_URL")
+	url, err := databaseURL(o.db, dbSetting)
+	if err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -183,6 +183,16 @@ func unsubscribeLinks(ws *dsl.Workspace) (func(customerID, channel, messageID st
 		}
 	}
 	return unsubscribe.Links(env(ws.Settings.PublicURL), env(ws.Settings.Listen), secret), nil
+}
+
+// databaseURL is the database a command works on: --db, else the settings' database, else
+// DATABASE_URL.
+func databaseURL(flag, setting string) (string, error) {
+	url := firstNonEmpty(flag, setting, os.Getenv("DATABASE_URL"))
+	if url == "" {
+		return "", usagef("no database: give --db URL, `database:` in the settings (--config), or DATABASE_URL")
+	}
+	return url, nil
 }
 
 func firstNonEmpty(ss ...string) string {

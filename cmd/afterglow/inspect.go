@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/signal"
 	"syscall"
 
@@ -104,9 +103,9 @@ func (o *inspectOptions) run(cmd *cobra.Command, c *cli, view func(context.Conte
 	if err != nil {
 		return err
 	}
-	url := firstNonEmpty(o.db, settings.Database, os.Getenv("DATABASE_URL"))
-	if url == "" {
-		return usagef("no database: give --db URL, --config with `database:`, or DATABASE_URL")
+	url, err := databaseURL(o.db, settings.Database)
+	if err != nil {
+		return err
 	}
 	st, err := pgstore.Open(ctx, url, pgstore.Options{Schema: o.schema, MaxConns: 2})
 	if err != nil {

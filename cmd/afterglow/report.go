@@ -88,9 +88,9 @@ func runReport(ctx context.Context, c *cli, o reportOptions) error {
 	if err != nil {
 		return err
 	}
-	url := firstNonEmpty(o.db, settings.Database, os.Getenv("DATABASE_URL"))
-	if url == "" {
-		return usagef("no database: give --db URL, --config with `database:`, or DATABASE_URL")
+	url, err := databaseURL(o.db, settings.Database)
+	if err != nil {
+		return err
 	}
 	window, err := timespec.ParseCompound(o.window)
 	if err != nil || window <= 0 {
