@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/afterglowhq/afterglow/connectors/smtp"
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/dsl/content"
 	"github.com/afterglowhq/afterglow/dsl/diag"
@@ -239,9 +240,15 @@ func runPreview(c *cli, flowPath string, o previewOptions) error {
 			}
 			// As the SMTP connector writes them: for every email that carries a link, whatever its category.
 			if m.UnsubscribeURL != "" {
-				p.Headers = map[string]string{"List-Unsubscribe": "<" + m.UnsubscribeURL + ">"}
-				if strings.HasPrefix(m.UnsubscribeURL, "https://") {
-					p.Headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+				hs, err := smtp.UnsubscribeHeaders(m.UnsubscribeURL)
+				if err != nil && p.Error == "" {
+					p.Error, failed = err.Error(), true
+				}
+				for _, h := range hs {
+					if p.Headers == nil {
+						p.Headers = map[string]string{}
+					}
+					p.Headers[h.Name] = h.Value
 				}
 			}
 		case "sms", "whatsapp":

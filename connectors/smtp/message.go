@@ -52,18 +52,12 @@ func compose(m message.Message, cfg *config, date time.Time) (*gomail.Msg, envel
 	msg.SetDateWithValue(date)
 	msg.SetMessageIDWithValue(strings.Trim(id, "<>"))
 	if m.UnsubscribeURL != "" {
-		u, err := url.Parse(m.UnsubscribeURL)
-		if err != nil || u.Scheme == "" || strings.ContainsAny(m.UnsubscribeURL, " <>\r\n\t") {
-			return nil, envelope{}, fmt.Errorf("the unsubscribe URL %q is not a valid URL", m.UnsubscribeURL)
+		hs, err := UnsubscribeHeaders(m.UnsubscribeURL)
+		if err != nil {
+			return nil, envelope{}, err
 		}
-		// RFC 8058: one-click unsubscribe is a POST to an HTTPS URI; other schemes get only the
-		// List-Unsubscribe link.
-		if u.Scheme == "https" {
-			if err := msg.SetListUnsubscribeOneClick(m.UnsubscribeURL); err != nil {
-				return nil, envelope{}, err
-			}
-		} else {
-			msg.SetListUnsubscribe(m.UnsubscribeURL)
+		for _, h := range hs {
+			msg.SetGenHeaderPreformatted(gomail.Header(h.Name), h.Value)
 		}
 	}
 	switch {
@@ -105,4 +99,26 @@ func messageID(m message.Message, from string) string {
 		domain = from[at+1:]
 	}
 	return "<" + local + "@" + domain + ">"
+}
+
+// Header is one header of an email as it is written.
+type Header struct{ Name, Value string }
+
+// UnsubscribeHeaders are the headers an email with this unsubscribe link carries, as the
+// connector writes them and a preview shows them: List-Unsubscribe (RFC 2369) always, and
+// List-Unsubscribe-Post for one click (RFC 8058) only over HTTPS, since one-click is a POST to an
+// HTTPS URI.
+func UnsubscribeHeaders(link string) ([]Header, error) {
+	u, err := url.Parse(link)
+	if err != nil || u.Scheme == "" || strings.ContainsAny(link, " <>\r\n\t") {
+		return nil, fmt.Errorf("the unsubscribe URL %q is not a valid URL", link)
+	}
+	hs := []Header{{Name: "List-Unsubscribe", Value: "<" + link + ">"}}
+	if u.Scheme == "https" {
+		if u.Host == "" {
+			return nil, fmt.Errorf("the unsubscribe URL %q has no host", link)
+		}
+		hs = append(hs, Header{Name: "List-Unsubscribe-Post", Value: "List-Unsubscribe=One-Click"})
+	}
+	return hs, nil
 }

@@ -14,6 +14,7 @@ import (
 	_ "github.com/afterglowhq/afterglow/connectors/all" // settings name connectors
 	"github.com/afterglowhq/afterglow/dsl"
 	"github.com/afterglowhq/afterglow/dsl/diag"
+	"github.com/afterglowhq/afterglow/engine/loadtest"
 	"github.com/afterglowhq/afterglow/internal/pgtest"
 	_ "github.com/afterglowhq/afterglow/sources/all" // settings name sources
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -37,14 +38,8 @@ func writeWorkspace(dir, settings string) (*dsl.Workspace, error) {
 	for k, v := range flows {
 		files[k] = v
 	}
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(p, []byte(strings.TrimLeft(body, "\n")), 0o644); err != nil {
-			return nil, err
-		}
+	if err := loadtest.WriteFiles(dir, files); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "templates"), 0o755); err != nil {
 		return nil, err

@@ -70,14 +70,8 @@ steps:
 // LoadFiles writes files (path -> content) into dir and loads them as a workspace, which must
 // be clean.
 func LoadFiles(dir string, files map[string]string) (*dsl.Workspace, error) {
-	for name, body := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return nil, err
-		}
-		if err := os.WriteFile(p, []byte(strings.TrimLeft(body, "\n")), 0o644); err != nil {
-			return nil, err
-		}
+	if err := WriteFiles(dir, files); err != nil {
+		return nil, err
 	}
 	var l diag.List
 	ws := dsl.LoadWorkspace(filepath.Join(dir, "afterglow.yaml"), nil, &l)
@@ -85,6 +79,21 @@ func LoadFiles(dir string, files map[string]string) (*dsl.Workspace, error) {
 		return nil, fmt.Errorf("workspace does not load: %v", l.Items())
 	}
 	return ws, nil
+}
+
+// WriteFiles writes files (path -> content, leading blank lines dropped) into dir, making the
+// folders they need.
+func WriteFiles(dir string, files map[string]string) error {
+	for name, body := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, []byte(strings.TrimLeft(body, "\n")), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Engine is an engine on st with the flows of ws on a virtual clock at start, its flow versions
