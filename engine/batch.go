@@ -24,9 +24,9 @@ type batch struct {
 	order     []*custState
 	emitted   []store.StoredEvent
 	messages  []*store.Message
-	jvars     map[string]*journeyVars // journey id -> its variables, built once per batch
-	evVars    map[*event.Event]map[string]any
-	changeErr error // the first change or read the store refused while the batch ran (a cancel, a move, orders)
+	jvars     map[string]*journeyVars     // journey id -> its variables, built once per batch
+	evVars    map[eventKey]map[string]any // an event's `event` or `trigger`, built once per batch
+	changeErr error                       // the first change or read the store refused while the batch ran (a cancel, a move, orders)
 	scratch   exprs.Vars
 	counts    tally // added to the engine's counters only once the transaction commits
 	// journeyLog lists the journeys entered and ended, logged only once the transaction commits:
@@ -452,7 +452,7 @@ func (b *batch) vars(st *custState, j *store.Journey, ev *event.Event) exprs.Var
 			if b.jvars == nil {
 				b.jvars = map[string]*journeyVars{}
 			}
-			jv = &journeyVars{trigger: b.fs.eventVars(&j.Trigger),
+			jv = &journeyVars{trigger: b.eventVars(&j.Trigger),
 				journey: map[string]any{"id": j.ID, "flow": j.FlowID, "entered_at": j.EnteredAt}, outputs: -1}
 			b.jvars[j.ID] = jv
 		}
@@ -462,16 +462,29 @@ func (b *batch) vars(st *custState, j *store.Journey, ev *event.Event) exprs.Var
 		v["trigger"], v["journey"], v["steps"] = jv.trigger, jv.journey, jv.steps
 	}
 	if ev != nil {
-		ev2, ok := b.evVars[ev]
-		if !ok {
-			if b.evVars == nil {
-				b.evVars = map[*event.Event]map[string]any{}
-			}
-			ev2 = b.fs.eventVars(ev)
-			b.evVars[ev] = ev2
-		}
-		v["event"] = ev2
+		v["event"] = b.eventVars(ev)
 	}
+	return v
+}
+
+// eventKey is an event's identity: a customer's events are stored once by id.
+type eventKey struct {
+	subject, id, typ string
+	at               int64
+}
+
+// eventVars is an event's `event` (or `trigger`) variable, built once per batch: an order is the
+// trigger of several journeys and the event several journeys see.
+func (b *batch) eventVars(ev *event.Event) map[string]any {
+	k := eventKey{ev.Subject, ev.ID, ev.Type, ev.Time.UnixNano()}
+	if v, ok := b.evVars[k]; ok {
+		return v
+	}
+	if b.evVars == nil {
+		b.evVars = map[eventKey]map[string]any{}
+	}
+	v := b.fs.eventVars(ev)
+	b.evVars[k] = v
 	return v
 }
 

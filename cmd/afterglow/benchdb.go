@@ -20,6 +20,7 @@ import (
 type dbBenchOptions struct {
 	db, flows, format string
 	dispatchers       int
+	ingesters         int
 }
 
 // dbBenchResult is what a benchmark on PostgreSQL prints; its JSON form is a contract.
@@ -52,6 +53,7 @@ func newBenchDBCmds(c *cli, o *benchOptions) []*cobra.Command {
 				if url == "" {
 					return usagef("no database: use --db or DATABASE_URL (the benchmark works on a schema of its own and drops it)")
 				}
+				tuneGC() // as afterglow run does
 				ctx := cmd.Context()
 				st, drop, err := pgstore.OpenFresh(ctx, url, "afterglow_bench_", pgstore.Options{})
 				if err != nil {
@@ -75,10 +77,11 @@ func newBenchDBCmds(c *cli, o *benchOptions) []*cobra.Command {
 		f.StringVar(&d.format, "format", "text", "text or json ({\"what\", \"count\", \"seconds\", \"per_second\"})")
 		return cmd
 	}
-	ingest := mk("ingest --db URL [--flows DIR] [--events N] [--customers N] [--days N] [--format text|json]",
+	ingest := mk("ingest --db URL [--flows DIR] [--events N] [--customers N] [--days N] [--ingesters N] [--format text|json]",
 		"Measure events/s through Engine.Ingest on PostgreSQL",
-		`Feeds --events events to the engine in transactions of 1,000, as afterglow run takes them from its
-queue, and prints events/s. Without --flows: new and returning customers' orders under three
+		`Feeds --events events to the engine in transactions of 1,000, through the batcher afterglow run
+takes its requests with, --ingesters transactions at once as afterglow run commits them, and
+prints events/s. Without --flows: new and returning customers' orders under three
 flows that each react to an order. With --flows: the workspace's flows over synthetic traffic
 (orders, deliveries, reviews, sign-ups) of --customers customers over --days, in time order.
 Timers are left for later: this is the event path alone.`,
@@ -103,7 +106,10 @@ Timers are left for later: this is the event path alone.`,
 			if err != nil {
 				return r, err
 			}
-			return r, o.timed(&r, func() error { return loadtest.Ingest(ctx, eng, clk, evs) })
+			if d.ingesters <= 0 {
+				return r, usagef("--ingesters must be positive")
+			}
+			return r, o.timed(&r, func() error { return loadtest.Intake(ctx, eng, clk, evs, d.ingesters) })
 		})
 	tick := mk("tick --db URL [--customers N] [--format text|json]",
 		"Measure due journeys/s advanced by Engine.Tick on PostgreSQL",
@@ -157,6 +163,7 @@ Idempotency-Key, record the attempt.`,
 			return r, err
 		})
 	dispatchCmd.Flags().IntVar(&d.dispatchers, "dispatchers", 2, "dispatchers at once, each with 32 sends in flight")
+	ingest.Flags().IntVar(&d.ingesters, "ingesters", 2, "transactions at once, as afterglow run commits them (1: one after the other)")
 	ingest.Flags().StringVar(&d.flows, "flows", "", "a workspace folder whose flows to run (default: three flows per order)")
 	for _, cmd := range []*cobra.Command{tick, dispatchCmd} {
 		cmd.Flags().StringVar(&d.flows, "flows", "", "not used: the timers and dispatch run their own flows")

@@ -50,6 +50,7 @@ use it for a backfill of past data.`,
 			if o.batch <= 0 {
 				return usagef("--batch must be positive")
 			}
+			tuneGC()
 			return runIngest(c, a[0], o)
 		},
 	}

@@ -36,6 +36,7 @@ SIGTERM and SIGINT stop it after the work in hand; SIGHUP reloads the workspace.
 			if err := oneOf("log-format", o.logFormat, "auto", "json", "console"); err != nil {
 				return err
 			}
+			tuneGC()
 			return runRun(c, o)
 		},
 	}

@@ -22,6 +22,13 @@ type Batcher struct {
 	Engine   *engine.Engine
 	MaxBatch int           // events per transaction
 	MaxWait  time.Duration // how long the first request of a group waits for company
+	// Workers is how many groups are committed at once (default 2). While one group's statements
+	// run in the database, the next group's events are worked out in Go: one worker leaves one of
+	// the two sides idle. A group waits for the customers another group holds, so a customer's
+	// events are never worked on twice at once; a sender's requests keep their order, since its
+	// next one comes after the answer; and a customer held long (a slow lock) stalls one worker,
+	// not the intake.
+	Workers int
 	// CommitTimeout bounds one transaction: a database that hangs must not stop the batcher for
 	// good. Senders are answered at their own deadline; a commit cut short leaves nothing.
 	CommitTimeout time.Duration
@@ -49,6 +56,9 @@ func (b *Batcher) init() {
 		}
 		if b.MaxWait <= 0 {
 			b.MaxWait = 2 * time.Millisecond
+		}
+		if b.Workers <= 0 {
+			b.Workers = 2
 		}
 		if b.CommitTimeout <= 0 {
 			b.CommitTimeout = 30 * time.Second
@@ -98,6 +108,15 @@ func (b *Batcher) CustomerOfOrder(ctx context.Context, source, orderID string) (
 func (b *Batcher) Run(ctx context.Context) {
 	b.init()
 	defer close(b.done)
+	var wg sync.WaitGroup
+	for range b.Workers {
+		wg.Go(func() { b.work(ctx) })
+	}
+	wg.Wait()
+}
+
+// work gathers requests into groups and commits them, one group at a time.
+func (b *Batcher) work(ctx context.Context) {
 	for {
 		var first *request
 		select {

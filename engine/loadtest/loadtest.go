@@ -24,10 +24,12 @@ import (
 	"github.com/afterglowhq/afterglow/engine"
 	"github.com/afterglowhq/afterglow/engine/clock"
 	"github.com/afterglowhq/afterglow/engine/dispatch"
+	"github.com/afterglowhq/afterglow/engine/ingest"
 	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/event"
 	"github.com/afterglowhq/afterglow/message"
 	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
 )
 
 // Batch is how many events one transaction takes, as a busy afterglow run takes them from its
@@ -132,20 +134,50 @@ func Orders(prefix string, n int, seed uint64) []event.Event {
 }
 
 // Ingest feeds evs to the engine in transactions of Batch events, the clock at each batch's
-// last event (or a second later than before, for events that all happen at once).
+// last event (or a second later than before, for events that all happen at once), one batch
+// after the other.
 func Ingest(ctx context.Context, eng *engine.Engine, clk *clock.Virtual, evs []event.Event) error {
 	for k := 0; k < len(evs); k += Batch {
 		batch := evs[k:min(k+Batch, len(evs))]
-		if t := batch[len(batch)-1].Time; t.After(clk.Now()) {
-			clk.Set(t)
-		} else {
-			clk.Advance(time.Second)
-		}
+		tickFor(clk, batch)
 		if _, err := eng.Ingest(ctx, batch); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// Intake feeds evs through the batcher afterglow run takes HTTP requests with, as requests of
+// Batch events with up to workers of them in flight, and workers committing: the whole path of
+// a busy intake. The clock moves as Ingest moves it, as each request is sent.
+func Intake(ctx context.Context, eng *engine.Engine, clk *clock.Virtual, evs []event.Event, workers int) error {
+	b := &ingest.Batcher{Engine: eng, MaxBatch: Batch, Workers: workers}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stopped := make(chan struct{})
+	go func() { b.Run(ctx); close(stopped) }()
+	defer func() { b.Close(); cancel(); <-stopped }()
+	g, gctx := errgroup.WithContext(ctx)
+	slots := make(chan struct{}, workers)
+	for k := 0; k < len(evs) && gctx.Err() == nil; k += Batch {
+		batch := evs[k:min(k+Batch, len(evs))]
+		slots <- struct{}{} // the clock moves when the request leaves, not before
+		tickFor(clk, batch)
+		g.Go(func() error {
+			defer func() { <-slots }()
+			return b.Submit(gctx, batch)
+		})
+	}
+	return g.Wait()
+}
+
+// tickFor moves the clock to the batch's last event, or a second on when that has passed.
+func tickFor(clk *clock.Virtual, batch []event.Event) {
+	if t := batch[len(batch)-1].Time; t.After(clk.Now()) {
+		clk.Set(t)
+	} else {
+		clk.Advance(time.Second)
+	}
 }
 
 // PrepareDue gives n new customers one order each under OrderFlows and moves the clock four

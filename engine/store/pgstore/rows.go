@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/afterglowhq/afterglow/event"
 	"github.com/afterglowhq/afterglow/message"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -69,7 +70,10 @@ func collectCustomers(rows pgx.Rows, err error) ([]*store.Customer, error) {
 const journeyCols = `customer_id, id, flow_id, flow_version, key, status, step_id, wake_at, wait_event,
 	entered_at, ended_at, reason, holdout, depth, trigger, outputs, goal_until, converted_at`
 
-func scanJourney(row pgx.Row) (*store.Journey, error) {
+// scanJourney reads a journey. Journeys an event started carry the same trigger: seen holds
+// those decoded already, so that each is decoded once and shared, as the journeys were when the
+// event started them (a trigger is never changed in place).
+func scanJourney(row pgx.Row, seen map[string]event.Event) (*store.Journey, error) {
 	var (
 		j                          store.Journey
 		trigger, outputs           []byte
@@ -82,8 +86,12 @@ func scanJourney(row pgx.Row) (*store.Journey, error) {
 	}
 	j.EnteredAt, j.WakeAt, j.EndedAt, j.GoalUntil, j.ConvertedAt = entered.UTC(), fromNull(wake), fromNull(ended), fromNull(goal), fromNull(convert)
 	var err error
-	if j.Trigger, err = decodeTrigger(trigger); err != nil {
+	if ev, ok := seen[string(trigger)]; ok {
+		j.Trigger = ev
+	} else if j.Trigger, err = decodeTrigger(trigger); err != nil {
 		return nil, fmt.Errorf("journey %s: trigger: %w", j.ID, err)
+	} else {
+		seen[string(trigger)] = j.Trigger
 	}
 	if j.Outputs, err = decodeOutputs(outputs); err != nil {
 		return nil, fmt.Errorf("journey %s: outputs: %w", j.ID, err)
@@ -97,8 +105,9 @@ func collectJourneys(rows pgx.Rows, err error) ([]*store.Journey, error) {
 	}
 	defer rows.Close()
 	var out []*store.Journey
+	seen := map[string]event.Event{}
 	for rows.Next() {
-		j, err := scanJourney(rows)
+		j, err := scanJourney(rows, seen)
 		if err != nil {
 			return nil, err
 		}

@@ -1,0 +1,68 @@
+package ingest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/afterglowhq/afterglow/engine"
+	"github.com/afterglowhq/afterglow/engine/store"
+	"github.com/afterglowhq/afterglow/engine/store/pgstore"
+	"github.com/afterglowhq/afterglow/event"
+	"github.com/afterglowhq/afterglow/internal/pgtest"
+	"github.com/rs/zerolog"
+)
+
+// While one group waits for a customer another transaction holds, the next group commits: the
+// workers take groups side by side. With a single worker the second request would wait behind
+// the first until the lock went.
+func TestAGroupWaitingForACustomerDoesNotHoldUpTheNext(t *testing.T) {
+	st := pgtest.Store(t, pgstore.Options{MaxConns: 6})
+	eng := engine.New(st, engine.NewFlowSet(workspace(t)), engine.Options{Logger: zerolog.Nop()})
+	b := &Batcher{Engine: eng, MaxBatch: 1000, MaxWait: time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go b.Run(ctx)
+	defer b.Close()
+	order := func(id, customer string) []event.Event {
+		return []event.Event{{SpecVersion: "1.0", ID: id, Source: "t", Type: "order.placed", Subject: customer,
+			Time: time.Now(), Data: map[string]any{"order_id": id, "total": "1.00", "currency": "PEN"}}}
+	}
+	if err := b.Submit(ctx, order("o1", "slow")); err != nil {
+		t.Fatal(err)
+	}
+
+	// Another transaction holds the customer, as a long batch of another process would.
+	holder, err := st.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Rollback(context.Background())
+	if _, err := holder.Exec(ctx, `SELECT id FROM customers WHERE id = 'slow' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	slow := make(chan error, 1)
+	go func() { slow <- b.Submit(ctx, order("o2", "slow")) }()
+	time.Sleep(100 * time.Millisecond) // its group is formed and waits for the lock
+
+	quick, stop := context.WithTimeout(ctx, 10*time.Second)
+	defer stop()
+	if err := b.Submit(quick, order("o3", "quick")); err != nil {
+		t.Fatalf("a request for another customer, while one group waits for a lock: %v", err)
+	}
+	select {
+	case err := <-slow:
+		t.Fatalf("the request for the held customer was answered (%v) while the lock was held", err)
+	default:
+	}
+	if err := holder.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-slow; err != nil {
+		t.Fatalf("the held customer's request, once the lock went: %v", err)
+	}
+	js, err := st.Journeys(ctx, store.JourneyFilter{CustomerID: "slow"})
+	if err != nil || len(js) != 2 {
+		t.Fatalf("journeys of the held customer: %d, %v; want 2", len(js), err)
+	}
+}
