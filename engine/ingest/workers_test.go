@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -13,13 +14,13 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// While one group waits for a customer another transaction holds, the next group commits: the
-// workers take groups side by side. With a single worker the second request would wait behind
-// the first until the lock went.
+// While one group waits for a customer another transaction holds, a group of the other worker's
+// customers commits: the workers take groups side by side. With a single worker the second
+// request would wait behind the first until the lock went.
 func TestAGroupWaitingForACustomerDoesNotHoldUpTheNext(t *testing.T) {
 	st := pgtest.Store(t, pgstore.Options{MaxConns: 6})
 	eng := engine.New(st, engine.NewFlowSet(workspace(t)), engine.Options{Logger: zerolog.Nop()})
-	b := &Batcher{Engine: eng, MaxBatch: 1000, MaxWait: time.Millisecond}
+	b := &Batcher{Engine: eng, MaxBatch: 1000, MaxWait: time.Millisecond, Workers: 2}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go b.Run(ctx)
@@ -47,7 +48,8 @@ func TestAGroupWaitingForACustomerDoesNotHoldUpTheNext(t *testing.T) {
 
 	quick, stop := context.WithTimeout(ctx, 10*time.Second)
 	defer stop()
-	if err := b.Submit(quick, order("o3", "quick")); err != nil {
+	other := otherWorkersCustomer(t, "slow", 2)
+	if err := b.Submit(quick, order("o3", other)); err != nil {
 		t.Fatalf("a request for another customer, while one group waits for a lock: %v", err)
 	}
 	select {
@@ -64,5 +66,51 @@ func TestAGroupWaitingForACustomerDoesNotHoldUpTheNext(t *testing.T) {
 	js, err := st.Journeys(ctx, store.JourneyFilter{CustomerID: "slow"})
 	if err != nil || len(js) != 2 {
 		t.Fatalf("journeys of the held customer: %d, %v; want 2", len(js), err)
+	}
+}
+
+// otherWorkersCustomer is a customer id whose events another worker takes than customer's.
+func otherWorkersCustomer(t *testing.T, customer string, workers int) string {
+	t.Helper()
+	for i := range 100 {
+		if c := fmt.Sprint("quick-", i); worker(c, workers) != worker(customer, workers) {
+			return c
+		}
+	}
+	t.Fatal("every customer went to one worker")
+	return ""
+}
+
+// A batch of several customers' events is shared out between the workers; its sender is
+// answered once every share is committed.
+func TestABatchIsAnsweredWhenEveryShareIsCommitted(t *testing.T) {
+	st := pgtest.Store(t, pgstore.Options{MaxConns: 6})
+	eng := engine.New(st, engine.NewFlowSet(workspace(t)), engine.Options{Logger: zerolog.Nop()})
+	b := &Batcher{Engine: eng, MaxBatch: 1000, MaxWait: time.Millisecond, Workers: 2}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go b.Run(ctx)
+	defer b.Close()
+	at := time.Now().Add(-time.Hour)
+	var evs []event.Event
+	for i := range 40 {
+		c := fmt.Sprint("c", i%8)
+		evs = append(evs, event.Event{SpecVersion: "1.0", ID: fmt.Sprint("e", i), Source: "t", Type: "order.placed", Subject: c,
+			Time: at.Add(time.Duration(i) * time.Second), Data: map[string]any{"order_id": fmt.Sprint(i), "total": "1.00", "currency": "PEN"}})
+	}
+	if err := b.Submit(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	shares := map[int]bool{}
+	for i := range 8 {
+		c := fmt.Sprint("c", i)
+		shares[worker(c, 2)] = true
+		stored, err := st.Events(ctx, store.EventFilter{CustomerID: c})
+		if err != nil || len(stored) != 5 {
+			t.Fatalf("%s: %d events stored (%v), want 5", c, len(stored), err)
+		}
+	}
+	if len(shares) != 2 {
+		t.Fatalf("the batch's customers all went to one worker; the test needs both")
 	}
 }
