@@ -21,6 +21,7 @@ type dbBenchOptions struct {
 	db, flows, format string
 	dispatchers       int
 	ingesters         int
+	tickers           int
 }
 
 // dbBenchResult is what a benchmark on PostgreSQL prints; its JSON form is a contract.
@@ -111,11 +112,11 @@ Timers are left for later: this is the event path alone.`,
 			}
 			return r, o.timed(&r, func() error { return loadtest.Intake(ctx, eng, clk, evs, d.ingesters) })
 		})
-	tick := mk("tick --db URL [--customers N] [--format text|json]",
+	tick := mk("tick --db URL [--customers N] [--tickers N] [--format text|json]",
 		"Measure due journeys/s advanced by Engine.Tick on PostgreSQL",
 		`Gives --customers customers one order each under three flows, moves the clock four days on,
 when each has one journey due (a three-day wait) and one still waiting (a ten-day one), and
-measures Engine.Tick advancing the due ones in its batches until none is due.`,
+measures Engine.Tick advancing the due ones in its batches, --tickers at once, until none is due.`,
 		`  afterglow bench tick --db $DATABASE_URL --customers 10000`,
 		func(ctx context.Context, st *pgstore.Store) (dbBenchResult, error) {
 			r := dbBenchResult{What: "due journeys advanced"}
@@ -131,7 +132,7 @@ measures Engine.Tick advancing the due ones in its batches until none is due.`,
 				return r, err
 			}
 			err = o.timed(&r, func() error {
-				r.Count, err = loadtest.TickAll(ctx, eng)
+				r.Count, err = loadtest.TickAll(ctx, eng, d.tickers)
 				return err
 			})
 			if err == nil && r.Count != o.customers {
@@ -163,6 +164,7 @@ Idempotency-Key, record the attempt.`,
 			return r, err
 		})
 	dispatchCmd.Flags().IntVar(&d.dispatchers, "dispatchers", 2, "dispatchers at once, each with 32 sends in flight")
+	tick.Flags().IntVar(&d.tickers, "tickers", 2, "transactions at once, each claiming its own due customers, as afterglow run advances them")
 	ingest.Flags().IntVar(&d.ingesters, "ingesters", 4, "transactions at once, as afterglow run commits them (1: one after the other)")
 	ingest.Flags().StringVar(&d.flows, "flows", "", "a workspace folder whose flows to run (default: three flows per order)")
 	for _, cmd := range []*cobra.Command{tick, dispatchCmd} {

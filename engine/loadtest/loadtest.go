@@ -197,16 +197,24 @@ func PrepareDue(ctx context.Context, eng *engine.Engine, clk *clock.Virtual, n i
 	return nil
 }
 
-// TickAll ticks until no journey is due and says how many were advanced.
-func TickAll(ctx context.Context, eng *engine.Engine) (int, error) {
-	woken := 0
-	for {
-		k, err := eng.Tick(ctx)
-		if err != nil || k == 0 {
-			return woken, err
-		}
-		woken += k
+// TickAll ticks with workers tickers at once, as afterglow run does, until none finds a journey
+// due, and says how many customers were woken.
+func TickAll(ctx context.Context, eng *engine.Engine, workers int) (int, error) {
+	var woken atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	for range workers {
+		g.Go(func() error {
+			for {
+				k, err := eng.Tick(gctx)
+				if err != nil || k == 0 {
+					return err
+				}
+				woken.Add(int64(k))
+			}
+		})
 	}
+	err := g.Wait()
+	return int(woken.Load()), err
 }
 
 // Sink is a local HTTP endpoint that answers 200 at once, as a fast CRM would, and counts what

@@ -118,7 +118,7 @@ func BenchmarkTick(b *testing.B) {
 		}
 		b.StartTimer()
 		began := time.Now()
-		k, err := loadtest.TickAll(ctx, eng)
+		k, err := loadtest.TickAll(ctx, eng, 1)
 		if err != nil {
 			b.Fatal(err)
 		}
