@@ -244,14 +244,11 @@ func (d *Dispatcher) save(ctx context.Context, group []finished) error {
 	// Recording must not be cut short by the caller going away: the sends already happened.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	return d.Store.InTx(rctx, func(tx store.Tx) error {
-		for _, f := range group {
-			if err := tx.FinishAttempt(rctx, f.m, f.a); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	fs := make([]store.Finish, len(group))
+	for i, f := range group {
+		fs[i] = store.Finish{Message: f.m, Attempt: f.a}
+	}
+	return d.Store.InTx(rctx, func(tx store.Tx) error { return tx.FinishAttempts(rctx, fs) })
 }
 
 // deliver sends one leased message and hands the attempt to the recorder, returning once it is

@@ -86,10 +86,11 @@ type Tx interface {
 	// They are taken and returned by SendAt, then id. (A sending message's SendAt has passed: it
 	// was due when it was leased.)
 	ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit int) ([]*Message, error)
-	// FinishAttempt records an attempt and the message's new state (status, attempts, next SendAt,
-	// provider id, error). The attempt's MessageID and CustomerID are the message's; an attempt
-	// whose number N was already recorded for the message is not recorded again.
-	FinishAttempt(ctx context.Context, m *Message, a Attempt) error
+	// FinishAttempts records attempts and their messages' new state (status, attempts, next
+	// SendAt, provider id, error), in order: of two for one message, the later state stays. An
+	// attempt's MessageID and CustomerID are its message's; an attempt whose number N was already
+	// recorded for the message is not recorded again. A message that does not exist is an error.
+	FinishAttempts(ctx context.Context, fs []Finish) error
 }
 
 // Reader answers questions outside the engine's transactions: reports, tests, metrics.

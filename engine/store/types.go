@@ -164,6 +164,12 @@ type Attempt struct {
 	Error      string
 }
 
+// Finish is an attempt at a message and the message's state after it.
+type Finish struct {
+	Message *Message
+	Attempt Attempt
+}
+
 // StoredEvent is an event with what the engine needs to process it.
 type StoredEvent struct {
 	event.Event

@@ -13,7 +13,8 @@ import (
 func init() {
 	register("InsertMessages", testInsertMessages)
 	register("ClaimMessages", testClaimMessages)
-	register("FinishAttempt", testFinishAttempt)
+	register("FinishAttempts", testFinishAttempts)
+	register("FinishAttemptsInOneGroup", testFinishAttemptsInOneGroup)
 	register("Stats", testStats)
 	registerConcurrent("Concurrent/ClaimMessagesSkipsLocked", testClaimMessagesSkipsLocked)
 }
@@ -126,7 +127,7 @@ func testClaimMessages(t *testing.T, st store.Store) {
 	})
 }
 
-func testFinishAttempt(t *testing.T, st store.Store) {
+func testFinishAttempts(t *testing.T, st store.Store) {
 	seed(t, st, map[string]time.Time{"a": {}})
 	inTx(t, st, func(ctx context.Context, tx store.Tx) error {
 		return tx.InsertMessages(ctx, []*store.Message{newMessage("a", "m1", store.Pending, t0), newMessage("a", "m2", store.Pending, t0)})
@@ -139,7 +140,7 @@ func testFinishAttempt(t *testing.T, st store.Store) {
 		}
 		m = ms[0]
 		m.Status, m.Attempts, m.SendAt, m.LastError = store.Pending, 1, t0.Add(30*time.Second), "503 from provider"
-		return tx.FinishAttempt(ctx, m, store.Attempt{N: 1, At: t0.Add(time.Second), Outcome: "transient", Error: "503 from provider"})
+		return tx.FinishAttempts(ctx, []store.Finish{{Message: m, Attempt: store.Attempt{N: 1, At: t0.Add(time.Second), Outcome: "transient", Error: "503 from provider"}}})
 	})
 	inTx(t, st, func(ctx context.Context, tx store.Tx) error {
 		ms, err := tx.ClaimMessages(ctx, t0.Add(time.Minute), t0.Add(2*time.Minute), 10)
@@ -149,12 +150,12 @@ func testFinishAttempt(t *testing.T, st store.Store) {
 		sameIDs(t, "claimed for the retry", messageIDs(ms), []string{"m2", "m1"})
 		m = ms[1]
 		m.Status, m.Attempts, m.ProviderID, m.SentAt, m.LastError = store.Sent, 2, "prov-42", t0.Add(time.Minute), ""
-		if err := tx.FinishAttempt(ctx, m, store.Attempt{N: 2, At: t0.Add(time.Minute), Outcome: "sent", ProviderID: "prov-42"}); err != nil {
+		if err := tx.FinishAttempts(ctx, []store.Finish{{Message: m, Attempt: store.Attempt{N: 2, At: t0.Add(time.Minute), Outcome: "sent", ProviderID: "prov-42"}}}); err != nil {
 			return err
 		}
 		// A second report of attempt 2 updates the message but adds no attempt.
 		m.ProviderID = "prov-43"
-		return tx.FinishAttempt(ctx, m, store.Attempt{N: 2, At: t0.Add(2 * time.Minute), Outcome: "sent", ProviderID: "prov-43"})
+		return tx.FinishAttempts(ctx, []store.Finish{{Message: m, Attempt: store.Attempt{N: 2, At: t0.Add(2 * time.Minute), Outcome: "sent", ProviderID: "prov-43"}}})
 	})
 	ms, err := st.Messages(ctxT(t), store.MessageFilter{CustomerID: "a"})
 	must(t, err)
@@ -175,17 +176,83 @@ func testFinishAttempt(t *testing.T, st store.Store) {
 	// An attempt at a message the outbox never had is an error, and leaves no trace.
 	ghost := newMessage("a", "ghost", store.Sent, t0)
 	err = st.InTx(ctxT(t), func(tx store.Tx) error {
-		return tx.FinishAttempt(ctxT(t), ghost, store.Attempt{N: 1, At: t0, Outcome: "sent"})
+		return tx.FinishAttempts(ctxT(t), []store.Finish{{Message: ghost, Attempt: store.Attempt{N: 1, At: t0, Outcome: "sent"}}})
 	})
 	if err == nil {
-		t.Errorf("FinishAttempt of a message never inserted succeeded")
+		t.Errorf("FinishAttempts of a message never inserted succeeded")
 	}
 	as, err = st.Attempts(ctxT(t), "ghost")
 	must(t, err)
 	ms, err = st.Messages(ctxT(t), store.MessageFilter{CustomerID: "a"})
 	must(t, err)
 	if len(as) != 0 || len(ms) != 2 {
-		t.Errorf("a failed FinishAttempt left %d attempts and %d messages, want 0 and 2", len(as), len(ms))
+		t.Errorf("a failed FinishAttempts left %d attempts and %d messages, want 0 and 2", len(as), len(ms))
+	}
+}
+
+// A dispatcher records the attempts that finished together in one call: each message keeps its
+// latest state, every new attempt number is recorded once, and a group naming a message the
+// outbox never had fails whole.
+func testFinishAttemptsInOneGroup(t *testing.T, st store.Store) {
+	seed(t, st, map[string]time.Time{"a": {}, "b": {}})
+	inTx(t, st, func(ctx context.Context, tx store.Tx) error {
+		return tx.InsertMessages(ctx, []*store.Message{newMessage("a", "m1", store.Pending, t0), newMessage("b", "m2", store.Pending, t0)})
+	})
+	var ms []*store.Message
+	inTx(t, st, func(ctx context.Context, tx store.Tx) (err error) {
+		ms, err = tx.ClaimMessages(ctx, t0, t0.Add(time.Minute), 10)
+		return err
+	})
+	sameIDs(t, "claimed", messageIDs(ms), []string{"m1", "m2"})
+	retry, sent, m2 := *ms[0], *ms[0], *ms[1]
+	retry.Status, retry.Attempts, retry.SendAt, retry.LastError = store.Pending, 1, t0.Add(30*time.Second), "503 from provider"
+	sent.Status, sent.Attempts, sent.SendAt, sent.ProviderID, sent.SentAt = store.Sent, 2, t0.Add(30*time.Second), "prov-7", t0.Add(40*time.Second)
+	m2.Status, m2.Attempts, m2.ProviderID, m2.SentAt = store.Sent, 1, "prov-8", t0.Add(time.Second)
+	again := sent
+	again.ProviderID = "prov-9"
+	inTx(t, st, func(ctx context.Context, tx store.Tx) error {
+		return tx.FinishAttempts(ctx, []store.Finish{
+			{Message: &retry, Attempt: store.Attempt{N: 1, At: t0.Add(time.Second), Outcome: "transient", Error: "503 from provider"}},
+			{Message: &m2, Attempt: store.Attempt{N: 1, At: t0.Add(time.Second), Outcome: "sent", ProviderID: "prov-8"}},
+			{Message: &sent, Attempt: store.Attempt{N: 2, At: t0.Add(40 * time.Second), Outcome: "sent", ProviderID: "prov-7"}},
+			{Message: &again, Attempt: store.Attempt{N: 2, At: t0.Add(50 * time.Second), Outcome: "sent", ProviderID: "prov-9"}},
+		})
+	})
+	got, err := st.Messages(ctxT(t), store.MessageFilter{CustomerID: "a"})
+	must(t, err)
+	if len(got) != 1 || got[0].Status != store.Sent || got[0].Attempts != 2 || got[0].ProviderID != "prov-9" {
+		t.Errorf("m1 after its group: %+v; want sent, 2 attempts, the last report's provider id prov-9", got)
+	}
+	as, err := st.Attempts(ctxT(t), "m1")
+	must(t, err)
+	deepEqual(t, "attempts of m1", as, []store.Attempt{
+		{MessageID: "m1", CustomerID: "a", N: 1, At: t0.Add(time.Second), Outcome: "transient", Error: "503 from provider"},
+		{MessageID: "m1", CustomerID: "a", N: 2, At: t0.Add(40 * time.Second), Outcome: "sent", ProviderID: "prov-7"},
+	})
+	as, err = st.Attempts(ctxT(t), "m2")
+	must(t, err)
+	if len(as) != 1 || as[0].ProviderID != "prov-8" {
+		t.Errorf("attempts of m2: %+v", as)
+	}
+
+	// A group with a message the outbox never had fails, and its other attempts leave no trace.
+	m2.Status, m2.Attempts, m2.LastError = store.Failed, 2, "hard bounce"
+	ghost := newMessage("b", "ghost", store.Sent, t0)
+	err = st.InTx(ctxT(t), func(tx store.Tx) error {
+		return tx.FinishAttempts(ctxT(t), []store.Finish{
+			{Message: &m2, Attempt: store.Attempt{N: 2, At: t0.Add(time.Minute), Outcome: "permanent", Error: "hard bounce"}},
+			{Message: ghost, Attempt: store.Attempt{N: 1, At: t0, Outcome: "sent"}},
+		})
+	})
+	if err == nil {
+		t.Fatal("a group naming a message never inserted was recorded")
+	}
+	as, err = st.Attempts(ctxT(t), "m2")
+	must(t, err)
+	got, err = st.Messages(ctxT(t), store.MessageFilter{CustomerID: "b"})
+	must(t, err)
+	if len(as) != 1 || len(got) != 1 || got[0].Status != store.Sent {
+		t.Errorf("a failed group left m2 %+v with %d attempts; want it sent with 1", got, len(as))
 	}
 }
 

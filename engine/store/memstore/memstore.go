@@ -429,7 +429,16 @@ func (t *tx) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit
 	return out, nil
 }
 
-func (t *tx) FinishAttempt(ctx context.Context, m *store.Message, a store.Attempt) error {
+func (t *tx) FinishAttempts(ctx context.Context, fs []store.Finish) error {
+	for _, f := range fs {
+		if err := t.finishAttempt(f.Message, f.Attempt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *tx) finishAttempt(m *store.Message, a store.Attempt) error {
 	if _, ok := t.s.messages[m.ID]; !ok {
 		return fmt.Errorf("record attempt %d of message %s: no such message", a.N, m.ID)
 	}
