@@ -176,7 +176,7 @@ func (f failingFinish) InTx(ctx context.Context, fn func(store.Tx) error) error 
 
 type crashTx struct{ store.Tx }
 
-func (crashTx) FinishAttempt(context.Context, *store.Message, store.Attempt) error {
+func (crashTx) FinishAttempts(context.Context, []store.Finish) error {
 	return errors.New("process killed")
 }
 
