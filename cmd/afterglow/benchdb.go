@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"runtime/pprof"
 	"sort"
+	"syscall"
 	"time"
 
 	"github.com/afterglowhq/afterglow/dsl"
@@ -55,7 +58,10 @@ func newBenchDBCmds(c *cli, o *benchOptions) []*cobra.Command {
 					return usagef("no database: use --db or DATABASE_URL (the benchmark works on a schema of its own and drops it)")
 				}
 				tuneGC() // as afterglow run does
-				ctx := cmd.Context()
+				// Ctrl-C or SIGTERM stops the benchmark and still drops its schema, which would
+				// otherwise stay in the database with everything the run wrote.
+				ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+				defer stop()
 				st, drop, err := pgstore.OpenFresh(ctx, url, "afterglow_bench_", pgstore.Options{})
 				if err != nil {
 					return fmt.Errorf("--db: %w", err)
@@ -63,6 +69,10 @@ func newBenchDBCmds(c *cli, o *benchOptions) []*cobra.Command {
 				defer func() { _ = drop() }()
 				r, err := run(ctx, st)
 				if err != nil {
+					st.Close()
+					if ctx.Err() != nil {
+						return errors.New("interrupted: nothing measured; the benchmark's schema is dropped")
+					}
 					return err
 				}
 				r.PerSecond = float64(r.Count) / r.Seconds

@@ -2,11 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/afterglowhq/afterglow/engine/store/pgstore"
 	"github.com/afterglowhq/afterglow/internal/pgtest"
+	"github.com/jackc/pgx/v5"
 )
 
 // Each benchmark on PostgreSQL runs the engine's code on a schema of its own and prints exactly
@@ -56,4 +65,65 @@ func TestBenchOnPostgreSQLPrintsWhatItWasAskedFor(t *testing.T) {
 	if code != 2 || !strings.Contains(errs, "--flows") {
 		t.Errorf("bench tick --flows: exit %d, %s", code, errs)
 	}
+}
+
+// A benchmark stopped with Ctrl-C (SIGINT) drops its schema on the way out: left behind, it would
+// keep everything the run wrote in the database.
+func TestBenchInterruptedDropsItsSchema(t *testing.T) {
+	if url := os.Getenv("AFTERGLOW_TEST_BENCH_DB"); url != "" {
+		os.Exit(dispatch([]string{"bench", "ingest", "--db", url, "--events", "400000"}, os.Stdout, os.Stderr))
+	}
+	url := pgtest.URL(t)
+	before := benchSchemas(t, url)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchInterruptedDropsItsSchema$")
+	cmd.Env = append(os.Environ(), "AFTERGLOW_TEST_BENCH_DB="+url)
+	var errs strings.Builder
+	cmd.Stderr = &errs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill() }()
+	// Interrupted once it has written: its schema exists and holds events.
+	var schema string
+	for deadline := time.Now().Add(60 * time.Second); schema == ""; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the benchmark wrote nothing in 60 s\n%s", errs.String())
+		}
+		for _, s := range benchSchemas(t, url) {
+			if !slices.Contains(before, s) && count(t, url, "SELECT count(*) FROM pg_tables WHERE schemaname = '"+s+"' AND tablename = 'events'") == 1 &&
+				count(t, url, "SELECT count(*) FROM "+s+".events") > 0 {
+				schema = s
+			}
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(errs.String(), "interrupted") {
+		t.Errorf("the interrupted benchmark ended with %v; want exit status 1 saying it was interrupted\n%s", err, errs.String())
+	}
+	if slices.Contains(benchSchemas(t, url), schema) {
+		t.Errorf("schema %s is still in the database after the benchmark was interrupted", schema)
+		_ = pgstore.DropSchema(context.Background(), url, schema)
+	}
+}
+
+func benchSchemas(t *testing.T, url string) []string {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(context.Background(), `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'afterglow\_bench\_%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
 }
