@@ -1,6 +1,7 @@
 // Package loadtest drives the engine under synthetic load: the same traffic for the store
 // benchmarks (go test -bench) and for afterglow bench, so that both measure one thing. Each
-// driver calls the code afterglow run calls (Engine.Ingest, Engine.Tick, Dispatcher.RunOnce).
+// driver calls the code afterglow run calls (the ingest batcher and Engine.Ingest, Engine.Tick,
+// Dispatcher.RunOnce).
 package loadtest
 
 import (
