@@ -2,7 +2,6 @@ package importer
 
 import (
 	"context"
-	"hash/fnv"
 	"sync"
 
 	"github.com/afterglowhq/afterglow/event"
@@ -71,9 +70,7 @@ func (l *lanes) failed() bool {
 
 func (l *lanes) add(evs ...event.Event) error {
 	for _, e := range evs {
-		h := fnv.New32a()
-		h.Write([]byte(e.Subject))
-		i := int(h.Sum32() % uint32(len(l.work)))
+		i := event.Lane(e.Subject, len(l.work))
 		l.pending[i] = append(l.pending[i], e)
 		if len(l.pending[i]) >= l.size {
 			if err := l.send(i); err != nil {

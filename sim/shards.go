@@ -2,7 +2,6 @@ package sim
 
 import (
 	"context"
-	"hash/fnv"
 	"sort"
 	"sync"
 	"time"
@@ -27,7 +26,7 @@ type Shard struct {
 func RunSharded(ctx context.Context, shards []Shard, evs []event.Event, until time.Time, progress func(now time.Time, done int)) error {
 	parts := make([][]event.Event, len(shards))
 	for _, e := range evs {
-		i := Route(e.Subject, len(shards))
+		i := event.Lane(e.Subject, len(shards))
 		parts[i] = append(parts[i], e)
 	}
 	var (
@@ -68,13 +67,6 @@ func RunSharded(ctx context.Context, shards []Shard, evs []event.Event, until ti
 	return first
 }
 
-// Route is the shard, of n, that holds a customer.
-func Route(subject string, n int) int {
-	h := fnv.New32a()
-	h.Write([]byte(subject))
-	return int(h.Sum32() % uint32(n))
-}
-
 // HistoryIngest returns what stores past events in the shards as history, each customer's in the
 // shard that holds the customer: customers are updated, no flow is entered, nothing is sent. It
 // runs on the shards' clocks, so that date triggers are reckoned from the simulation's start.
@@ -86,7 +78,7 @@ func HistoryIngest(shards []Shard) func(context.Context, []event.Event) (stored,
 	return func(ctx context.Context, evs []event.Event) (int, int, error) {
 		parts := make([][]event.Event, len(shards))
 		for _, e := range evs {
-			i := Route(e.Subject, len(shards))
+			i := event.Lane(e.Subject, len(shards))
 			parts[i] = append(parts[i], e)
 		}
 		stored, dups := 0, 0

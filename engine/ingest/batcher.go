@@ -6,7 +6,6 @@ package ingest
 import (
 	"context"
 	"errors"
-	"hash/fnv"
 	"sync"
 	"time"
 
@@ -146,7 +145,7 @@ func (b *Batcher) split(evs []event.Event) []*request {
 		return parts
 	}
 	for i := range evs {
-		w := worker(evs[i].Subject, b.Workers)
+		w := event.Lane(evs[i].Subject, b.Workers)
 		if parts[w] == nil {
 			parts[w] = &request{done: make(chan error, 1)}
 		}
@@ -159,13 +158,6 @@ func (b *Batcher) split(evs []event.Event) []*request {
 		}
 	}
 	return parts
-}
-
-// worker is the worker that takes a customer's events.
-func worker(subject string, workers int) int {
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(subject))
-	return int(h.Sum32() % uint32(workers))
 }
 
 // CustomerOfOrder answers the webhook sources' question from the store.

@@ -73,7 +73,7 @@ func TestAGroupWaitingForACustomerDoesNotHoldUpTheNext(t *testing.T) {
 func otherWorkersCustomer(t *testing.T, customer string, workers int) string {
 	t.Helper()
 	for i := range 100 {
-		if c := fmt.Sprint("quick-", i); worker(c, workers) != worker(customer, workers) {
+		if c := fmt.Sprint("quick-", i); event.Lane(c, workers) != event.Lane(customer, workers) {
 			return c
 		}
 	}
@@ -104,7 +104,7 @@ func TestABatchIsAnsweredWhenEveryShareIsCommitted(t *testing.T) {
 	shares := map[int]bool{}
 	for i := range 8 {
 		c := fmt.Sprint("c", i)
-		shares[worker(c, 2)] = true
+		shares[event.Lane(c, 2)] = true
 		stored, err := st.Events(ctx, store.EventFilter{CustomerID: c})
 		if err != nil || len(stored) != 5 {
 			t.Fatalf("%s: %d events stored (%v), want 5", c, len(stored), err)
