@@ -11,7 +11,6 @@ import (
 
 	"github.com/afterglowhq/afterglow/engine/store"
 	"github.com/afterglowhq/afterglow/event"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
@@ -445,10 +444,8 @@ func (t *txn) updateJourneys(ctx context.Context, js []*store.Journey) error {
 // copyJourneys appends new journeys. Journeys started by one event share its trigger, encoded once.
 func (t *txn) copyJourneys(ctx context.Context, js []*store.Journey) error {
 	docs := map[triggerKey]string{}
-	row := make([]any, len(journeyColumns))
-	src := &rowSource{n: len(js), row: row}
-	src.fill = func(i int) error {
-		j := js[i]
+	b := newBinaryCopy(len(js) * 600)
+	for _, j := range js {
 		k := keyOf(&j.Trigger)
 		doc, ok := docs[k]
 		if !ok {
@@ -458,20 +455,35 @@ func (t *txn) copyJourneys(ctx context.Context, js []*store.Journey) error {
 			}
 			docs[k] = doc
 		}
-		var outputs any
+		var outputs string
 		if j.Outputs != nil {
-			o, err := encodeOutputs(j.Outputs)
-			if err != nil {
+			var err error
+			if outputs, err = encodeOutputs(j.Outputs); err != nil {
 				return fmt.Errorf("journey %s: outputs: %w", j.ID, err)
 			}
-			outputs = o
 		}
-		row[0], row[1], row[2], row[3], row[4], row[5], row[6] = j.CustomerID, j.ID, j.FlowID, j.FlowVersion, j.Key, j.Status, j.StepID
-		row[7], row[8], row[9], row[10], row[11] = nullTime(j.WakeAt), j.WaitEvent, j.EnteredAt, nullTime(j.EndedAt), j.Reason
-		row[12], row[13], row[14], row[15], row[16], row[17] = j.Holdout, int32(j.Depth), doc, outputs, nullTime(j.GoalUntil), nullTime(j.ConvertedAt)
-		return nil
+		// In the order of journeyCols.
+		b.row(len(journeyColumns))
+		b.text(j.CustomerID)
+		b.text(j.ID)
+		b.text(j.FlowID)
+		b.text(j.FlowVersion)
+		b.text(j.Key)
+		b.text(j.Status)
+		b.text(j.StepID)
+		b.nullTime(j.WakeAt)
+		b.text(j.WaitEvent)
+		b.time(j.EnteredAt)
+		b.nullTime(j.EndedAt)
+		b.text(j.Reason)
+		b.boolean(j.Holdout)
+		b.int4(int32(j.Depth))
+		b.text(doc)
+		b.nullText(outputs, j.Outputs != nil)
+		b.nullTime(j.GoalUntil)
+		b.nullTime(j.ConvertedAt)
 	}
-	if _, err := t.tx.CopyFrom(ctx, pgx.Identifier{"journeys"}, journeyColumns, src); err != nil {
+	if err := b.send(ctx, t.tx, "journeys", journeyColumns); err != nil {
 		return fmt.Errorf("save journeys: %w", err)
 	}
 	return nil
@@ -542,10 +554,8 @@ func (t *txn) InsertMessages(ctx context.Context, ms []*store.Message) error {
 			t.messagesWritten[[2]string{m.CustomerID, m.ID}] = true
 		}
 	}
-	row := make([]any, len(messageColumns))
-	src := &rowSource{n: len(ms), row: row}
-	src.fill = func(i int) error {
-		m := ms[i]
+	b := newBinaryCopy(len(ms) * 1200)
+	for _, m := range ms {
 		to, err := encodeRecipient(m.To)
 		if err != nil {
 			return fmt.Errorf("message %s: recipient: %w", m.ID, err)
@@ -554,14 +564,34 @@ func (t *txn) InsertMessages(ctx context.Context, ms []*store.Message) error {
 		if err != nil {
 			return fmt.Errorf("message %s: content: %w", m.ID, err)
 		}
-		row[0], row[1], row[2], row[3], row[4], row[5] = m.CustomerID, m.ID, m.JourneyID, m.FlowID, m.FlowVersion, m.StepID
-		row[6], row[7], row[8], row[9], row[10], row[11] = m.Channel, string(m.Shape), m.Category, m.IdempotencyKey, m.Status, m.Reason
-		row[12], row[13], row[14], row[15], row[16], row[17] = m.SendAt, m.CreatedAt, m.Locale, to, content, m.UnsubscribeURL
-		row[18], row[19], row[20], row[21], row[22] = int32(m.Attempts), nullTime(m.LeaseUntil), m.ProviderID, nullTime(m.SentAt), m.LastError
-		row[23] = int16(m.Priority)
-		return nil
+		// In the order of messageCols.
+		b.row(len(messageColumns))
+		b.text(m.CustomerID)
+		b.text(m.ID)
+		b.text(m.JourneyID)
+		b.text(m.FlowID)
+		b.text(m.FlowVersion)
+		b.text(m.StepID)
+		b.text(m.Channel)
+		b.text(string(m.Shape))
+		b.text(m.Category)
+		b.text(m.IdempotencyKey)
+		b.text(m.Status)
+		b.text(m.Reason)
+		b.time(m.SendAt)
+		b.time(m.CreatedAt)
+		b.text(m.Locale)
+		b.text(to)
+		b.text(content)
+		b.text(m.UnsubscribeURL)
+		b.int4(int32(m.Attempts))
+		b.nullTime(m.LeaseUntil)
+		b.text(m.ProviderID)
+		b.nullTime(m.SentAt)
+		b.text(m.LastError)
+		b.int2(int16(m.Priority))
 	}
-	if _, err := t.tx.CopyFrom(ctx, pgx.Identifier{"messages"}, messageColumns, src); err != nil {
+	if err := b.send(ctx, t.tx, "messages", messageColumns); err != nil {
 		return fmt.Errorf("insert messages: %w", err)
 	}
 	return nil
