@@ -139,10 +139,6 @@ func (b *Batcher) Submit(ctx context.Context, evs []event.Event) error {
 // worker with none.
 func (b *Batcher) split(evs []event.Event) []*request {
 	parts := make([]*request, b.Workers)
-	if b.Workers == 1 {
-		parts[0] = &request{events: evs, done: make(chan error, 1)}
-		return parts
-	}
 	for i := range evs {
 		w := event.Lane(evs[i].Subject, b.Workers)
 		if parts[w] == nil {

@@ -18,13 +18,8 @@ import (
 // customers commits: the workers take groups side by side. With a single worker the second
 // request would wait behind the first until the lock went.
 func TestAGroupWaitingForACustomerDoesNotHoldUpTheNext(t *testing.T) {
-	st := pgtest.Store(t, pgstore.Options{MaxConns: 6})
-	eng := engine.New(st, engine.NewFlowSet(workspace(t)), engine.Options{Logger: zerolog.Nop()})
-	b := &Batcher{Engine: eng, MaxBatch: 1000, MaxWait: time.Millisecond, Workers: 2}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go b.Run(ctx)
-	defer b.Close()
+	st, b := runningBatcher(t)
+	ctx := context.Background()
 	order := func(id, customer string) []event.Event {
 		return []event.Event{{SpecVersion: "1.0", ID: id, Source: "t", Type: "order.placed", Subject: customer,
 			Time: time.Now(), Data: map[string]any{"order_id": id, "total": "1.00", "currency": "PEN"}}}
@@ -84,13 +79,8 @@ func otherWorkersCustomer(t *testing.T, customer string, workers int) string {
 // A batch of several customers' events is shared out between the workers; its sender is
 // answered once every share is committed.
 func TestABatchIsAnsweredWhenEveryShareIsCommitted(t *testing.T) {
-	st := pgtest.Store(t, pgstore.Options{MaxConns: 6})
-	eng := engine.New(st, engine.NewFlowSet(workspace(t)), engine.Options{Logger: zerolog.Nop()})
-	b := &Batcher{Engine: eng, MaxBatch: 1000, MaxWait: time.Millisecond, Workers: 2}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go b.Run(ctx)
-	defer b.Close()
+	st, b := runningBatcher(t)
+	ctx := context.Background()
 	at := time.Now().Add(-time.Hour)
 	var evs []event.Event
 	for i := range 40 {
@@ -113,4 +103,15 @@ func TestABatchIsAnsweredWhenEveryShareIsCommitted(t *testing.T) {
 	if len(shares) != 2 {
 		t.Fatalf("the batch's customers all went to one worker; the test needs both")
 	}
+}
+
+// runningBatcher is a batcher of two workers on PostgreSQL, running until the test ends.
+func runningBatcher(t *testing.T) (*pgstore.Store, *Batcher) {
+	st := pgtest.Store(t, pgstore.Options{MaxConns: 6})
+	eng := engine.New(st, engine.NewFlowSet(workspace(t)), engine.Options{Logger: zerolog.Nop()})
+	b := &Batcher{Engine: eng, MaxBatch: 1000, MaxWait: time.Millisecond, Workers: 2}
+	ctx, cancel := context.WithCancel(context.Background())
+	go b.Run(ctx)
+	t.Cleanup(func() { b.Close(); cancel() })
+	return st, b
 }

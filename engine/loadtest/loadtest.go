@@ -134,23 +134,10 @@ func Orders(prefix string, n int, seed uint64) []event.Event {
 	return evs
 }
 
-// Ingest feeds evs to the engine in transactions of Batch events, the clock at each batch's
-// last event (or a second later than before, for events that all happen at once), one batch
-// after the other.
-func Ingest(ctx context.Context, eng *engine.Engine, clk *clock.Virtual, evs []event.Event) error {
-	for k := 0; k < len(evs); k += Batch {
-		batch := evs[k:min(k+Batch, len(evs))]
-		tickFor(clk, batch)
-		if _, err := eng.Ingest(ctx, batch); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // Intake feeds evs through the batcher afterglow run takes HTTP requests with, as requests of
 // Batch events with up to workers of them in flight, and workers committing: the whole path of
-// a busy intake. The clock moves as Ingest moves it, as each request is sent.
+// a busy intake (workers 1: one transaction after the other). As each request is sent, the clock
+// moves to its last event, or a second on for events that all happen at once.
 func Intake(ctx context.Context, eng *engine.Engine, clk *clock.Virtual, evs []event.Event, workers int) error {
 	b := &ingest.Batcher{Engine: eng, MaxBatch: Batch, Workers: workers}
 	ctx, cancel := context.WithCancel(ctx)

@@ -41,6 +41,13 @@ func (b *binaryCopy) text(s string) {
 	b.buf = append(b.buf, s...)
 }
 
+// texts writes text values in a row's order.
+func (b *binaryCopy) texts(ss ...string) {
+	for _, s := range ss {
+		b.text(s)
+	}
+}
+
 // nullText writes NULL for ok false.
 func (b *binaryCopy) nullText(s string, ok bool) {
 	if !ok {

@@ -90,7 +90,7 @@ func BenchmarkEngineIngest(b *testing.B) {
 				}
 				b.StartTimer()
 				began := time.Now()
-				if err := loadtest.Ingest(ctx, eng, clk, evs); err != nil {
+				if err := loadtest.Intake(ctx, eng, clk, evs, 1); err != nil {
 					b.Fatal(err)
 				}
 				spent += time.Since(began)

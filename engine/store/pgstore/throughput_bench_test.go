@@ -45,7 +45,7 @@ func BenchmarkIngest(b *testing.B) {
 	evs := loadtest.Orders("c", b.N*benchBatch, 1)
 	b.ResetTimer()
 	began := time.Now()
-	if err := loadtest.Ingest(ctx, eng, clk, evs); err != nil {
+	if err := loadtest.Intake(ctx, eng, clk, evs, 1); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(len(evs))/time.Since(began).Seconds(), "events/s")
