@@ -40,6 +40,7 @@ type Settings struct {
 	Channels       map[string]*Channel
 	Policies       Policies
 	Delivery       Delivery
+	Workers        Workers
 	Sources        map[string]*Source
 	UI             *UI // nil: no dashboard
 }
@@ -54,6 +55,13 @@ type Delivery struct {
 	Concurrency int
 	MaxAttempts int
 	Lease       time.Duration
+}
+
+// Workers sets how much of one engine process's work runs at once. They are read when the
+// process starts.
+type Workers struct {
+	Ingest int // transactions committing events at once, each for its own share of the customers
+	Timers int // loops advancing due journeys at once, each claiming its own customers
 }
 
 // Source is an event source the settings turn on: a name registered in the sources package and
@@ -102,6 +110,7 @@ func DefaultSettings(dir string) *Settings {
 		TimezoneName: "UTC", Location: time.UTC, Listen: "127.0.0.1:8080", Channels: map[string]*Channel{}, Sources: map[string]*Source{},
 		Policies: Policies{OverLimit: "defer", LateEvents: DefaultLateEvents},
 		Delivery: Delivery{Concurrency: 16, MaxAttempts: 8, Lease: 2 * time.Minute},
+		Workers:  Workers{Ingest: 4, Timers: 2},
 	}
 }
 
@@ -188,6 +197,9 @@ func parseSettings(file, dir string, src []byte, l *diag.List, onDisk bool) *Set
 			p.LateEvents = DefaultLateEvents
 		}
 		s.Policies = *p
+	}
+	if _, wn := yamlnode.Get(root, "workers"); wn != nil {
+		d.workers(wn, &s.Workers)
 	}
 	if _, dn := yamlnode.Get(root, "delivery"); dn != nil {
 		d.delivery(dn, &s.Delivery)
@@ -489,6 +501,16 @@ func (d *decoder) delivery(n *yaml.Node, out *Delivery) {
 	if _, v := yamlnode.Get(n, "lease"); v != nil {
 		if l, ok := d.duration(v); ok {
 			out.Lease = l
+		}
+	}
+}
+
+// workers reads counts the schema checked already (whole numbers, at least 1).
+func (d *decoder) workers(n *yaml.Node, out *Workers) {
+	for key, dst := range map[string]*int{"ingest": &out.Ingest, "timers": &out.Timers} {
+		var v int
+		if _, vn := yamlnode.Get(n, key); vn != nil && vn.Decode(&v) == nil && v > 0 {
+			*dst = v
 		}
 	}
 }

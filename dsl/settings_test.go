@@ -44,6 +44,8 @@ func TestSettingsDiagnostics(t *testing.T) {
 		{"ui with no users", "ui:\n  users: {}\n", 2, 10, "invalid-value", "ui.users is empty"},
 		{"ui user with an empty password, at the password", "ui:\n  users: {marketing: \"\"}\n", 2, 22, "invalid-value", "user marketing has an empty password"},
 		{"ui unknown key", "ui:\n  users: {m: x}\n  user: {}\n", 3, 3, "unknown-key", "user"},
+		{"no workers", "workers:\n  ingest: 0\n", 2, 11, "invalid-value", "`workers.ingest`: must be >= 1"},
+		{"workers misspelt", "workers:\n  timer: 2\n", 2, 3, "unknown-key", "timer"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -592,6 +592,7 @@ channels:
   notify: {connector: console, shape: push, rate_limit: 0.5}
   email: {connector: smtp, rate_limit: 20, with: {}}
 delivery: {concurrency: 16, max_attempts: 8, lease: 1m}
+workers: {ingest: 8, timers: 4}
 `},
 	{"listen forms", Config, "listen: \":8080\"\npublic_url: ${PUBLIC_URL}\ntimezone: ${TZ}\n"},
 
@@ -732,6 +733,7 @@ var bad = []badDoc{
 	{"public_url", Config, "/public_url", "public_url: afterglow.shop.example\n"},
 	{"lease", Config, "/delivery/lease", "delivery: {lease: 1 minute}\n"},
 	{"concurrency", Config, "/delivery/concurrency", "delivery: {concurrency: 0}\n"},
+	{"workers", Config, "/workers/timers", "workers: {timers: 0.5}\n"},
 	// Each source's own settings are checked against its own schema (dsl); here only their form.
 	{"source settings not a mapping", Config, "/sources/shopify", "sources: {shopify: on}\n"},
 

@@ -56,3 +56,16 @@ func TestTimezoneFromTheEnvironment(t *testing.T) {
 		t.Errorf("after a reload the engine's time zone is %s; want Asia/Tokyo from ${SHOP_TZ}", got)
 	}
 }
+
+// The settings say how many transactions commit events and how many loops advance due journeys;
+// without them, the engine's defaults.
+func TestWorkersFromTheSettings(t *testing.T) {
+	srv := newServer(t, "database: memory\nlisten: 127.0.0.1:0\nworkers: {ingest: 3, timers: 1}\n", nil)
+	if srv.batcher.Workers != 3 || srv.settings.Workers.Timers != 1 {
+		t.Errorf("ingest %d, timers %d; want 3 and 1", srv.batcher.Workers, srv.settings.Workers.Timers)
+	}
+	srv = newServer(t, "database: memory\nlisten: 127.0.0.1:0\nworkers: {timers: 3}\n", nil)
+	if srv.batcher.Workers != 4 || srv.settings.Workers.Timers != 3 {
+		t.Errorf("ingest %d, timers %d; want the default 4 and 3", srv.batcher.Workers, srv.settings.Workers.Timers)
+	}
+}

@@ -174,8 +174,9 @@ Idempotency-Key, record the attempt.`,
 			return r, err
 		})
 	dispatchCmd.Flags().IntVar(&d.dispatchers, "dispatchers", 2, "dispatchers at once, each with 32 sends in flight")
-	tick.Flags().IntVar(&d.tickers, "tickers", 2, "transactions at once, each claiming its own due customers, as afterglow run advances them")
-	ingest.Flags().IntVar(&d.ingesters, "ingesters", 4, "transactions at once, as afterglow run commits them (1: one after the other)")
+	run := dsl.DefaultSettings("").Workers // as afterglow run works unless its settings say otherwise
+	tick.Flags().IntVar(&d.tickers, "tickers", run.Timers, "transactions at once, each claiming its own due customers, as afterglow run advances them (workers.timers)")
+	ingest.Flags().IntVar(&d.ingesters, "ingesters", run.Ingest, "transactions at once, as afterglow run commits them (workers.ingest; 1: one after the other)")
 	ingest.Flags().StringVar(&d.flows, "flows", "", "a workspace folder whose flows to run (default: three flows per order)")
 	for _, cmd := range []*cobra.Command{tick, dispatchCmd} {
 		cmd.Flags().StringVar(&d.flows, "flows", "", "not used: the timers and dispatch run their own flows")
