@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"regexp"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/afterglowhq/afterglow/engine/store"
@@ -26,7 +27,8 @@ type Options struct {
 	// connection; empty means the server's default. Migrate creates it. Tests give each run a
 	// schema of its own.
 	Schema string
-	// MaxConns bounds the pool; zero means four per CPU, at least eight.
+	// MaxConns bounds the pool; zero means the URL's pool_max_conns, else four per CPU, at least
+	// eight.
 	MaxConns int32
 }
 
@@ -54,8 +56,12 @@ func Connect(ctx context.Context, url string, opts Options) (*pgxpool.Pool, erro
 		}
 		cfg.ConnConfig.RuntimeParams["search_path"] = opts.Schema
 	}
-	cfg.MaxConns = opts.MaxConns
-	if cfg.MaxConns <= 0 {
+	// The URL's pool_max_conns, when it has one, is the operator's; pgx's own default (the number
+	// of CPUs, at least four) is too few for the workers, timer loops and dispatchers of a process.
+	switch {
+	case opts.MaxConns > 0:
+		cfg.MaxConns = opts.MaxConns
+	case !strings.Contains(url, "pool_max_conns"):
 		cfg.MaxConns = int32(max(8, 4*runtime.GOMAXPROCS(0)))
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

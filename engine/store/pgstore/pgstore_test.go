@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -338,4 +339,33 @@ func BenchmarkSaveJourneys(b *testing.B) {
 		}
 	}
 	reportRows(b)
+}
+
+// The pool's size is the caller's, else the URL's pool_max_conns, else four per CPU (at least
+// eight): pgx's own default would starve a process's workers.
+func TestPoolSize(t *testing.T) {
+	ctx := context.Background()
+	base := pgtest.URL(t)
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	for _, c := range []struct {
+		url  string
+		opts pgstore.Options
+		want int32
+	}{
+		{base, pgstore.Options{}, int32(max(8, 4*runtime.GOMAXPROCS(0)))},
+		{base + sep + "pool_max_conns=3", pgstore.Options{}, 3},
+		{base + sep + "pool_max_conns=3", pgstore.Options{MaxConns: 5}, 5},
+	} {
+		pool, err := pgstore.Connect(ctx, c.url, c.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pool.Config().MaxConns; got != c.want {
+			t.Errorf("%s with %+v: %d connections, want %d", c.url, c.opts, got, c.want)
+		}
+		pool.Close()
+	}
 }
