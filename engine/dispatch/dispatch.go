@@ -153,12 +153,20 @@ func Backoff(n int) time.Duration {
 // RunOnce leases one batch of due messages and delivers them. It returns how many it handled.
 func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	d.defaults()
+	if err := ctx.Err(); err != nil {
+		return 0, err // a stopping dispatcher claims nothing new
+	}
 	now := d.Clock.Now()
 	leaseEnd := now.Add(d.Lease)
+	// The claim is not cut short by a stop: cancelled while its COMMIT was on the wire, it could
+	// have committed and still read as failed, leaving its messages leased with no one to send
+	// them until the lease ends. Claimed, they are sent, as the sends under way are.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	var ms []*store.Message
-	err := d.Store.InTx(ctx, func(tx store.Tx) error {
+	err := d.Store.InTx(cctx, func(tx store.Tx) error {
 		var err error
-		ms, err = tx.ClaimMessages(ctx, now, leaseEnd, d.Batch)
+		ms, err = tx.ClaimMessages(cctx, now, leaseEnd, d.Batch)
 		return err
 	})
 	if err != nil || len(ms) == 0 {

@@ -372,3 +372,44 @@ func TestCloseReleasesTheConnectors(t *testing.T) {
 		t.Errorf("a connector that keeps sessions open was closed %d times; want once", kept.closed)
 	}
 }
+
+// stopDuringClaim is a store on which the dispatcher is told to stop while its first transaction,
+// the claim, commits: the commit went through, and its answer, raced by the cancellation, reads as
+// cancelled (what pgx reports when a context ends while a COMMIT is on the wire).
+type stopDuringClaim struct {
+	store.Store
+	stop context.CancelFunc
+	once sync.Once
+}
+
+func (s *stopDuringClaim) InTx(ctx context.Context, fn func(store.Tx) error) error {
+	err := s.Store.InTx(ctx, fn)
+	s.once.Do(s.stop)
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+// A dispatcher told to stop as its claim commits sends what it claimed: left leased, those
+// messages would wait for the lease to end (two minutes by default) before anyone sent them.
+func TestAClaimThatCommitsAsTheDispatcherStopsIsSent(t *testing.T) {
+	mem := memstore.New()
+	s := newSink(t)
+	d, _ := setup(t, mem, s.server.URL, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d.Store = &stopDuringClaim{Store: mem, stop: cancel}
+	if n, err := d.RunOnce(ctx); n != 3 || err != nil {
+		t.Errorf("the round stopped as its claim committed: %d messages, %v; want 3 sent", n, err)
+	}
+	for _, id := range []string{"ma", "mb", "mc"} {
+		if m := storedMessage(t, mem, id); m.Status != store.Sent || s.deliveries(id) != 1 {
+			t.Errorf("%s: %s, %d deliveries; want sent once", id, m.Status, s.deliveries(id))
+		}
+	}
+	// Once stopped, it claims nothing more.
+	if n, err := d.RunOnce(ctx); n != 0 || !errors.Is(err, context.Canceled) {
+		t.Errorf("a round after the stop: %d messages, %v; want none and context.Canceled", n, err)
+	}
+}
