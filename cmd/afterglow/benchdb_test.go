@@ -7,7 +7,9 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -126,4 +128,24 @@ func benchSchemas(t *testing.T, url string) []string {
 		t.Fatal(err)
 	}
 	return names
+}
+
+// As text, a benchmark also gives the process's own CPU over the measured part: on a machine
+// the database shares, wall time and CPU together say which side is busy.
+func TestBenchTextGivesTheProcessCPU(t *testing.T) {
+	code, out, errs := afterglow(t, "bench", "tick", "--customers", "12", "--db", pgtest.URL(t))
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	line := regexp.MustCompile(`^due journeys advanced: 12 in [0-9.]+ s, [0-9]+/s; this process's CPU ([0-9.]+) s \(([0-9.]+) user, ([0-9.]+) system\)\n$`)
+	m := line.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("the line does not read as wall time, rate and CPU:\n%s", out)
+	}
+	total, _ := strconv.ParseFloat(m[1], 64)
+	user, _ := strconv.ParseFloat(m[2], 64)
+	system, _ := strconv.ParseFloat(m[3], 64)
+	if d := total - user - system; d < -0.11 || d > 0.11 {
+		t.Errorf("CPU %v s is not user %v + system %v", total, user, system)
+	}
 }
