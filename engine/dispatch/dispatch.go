@@ -178,18 +178,23 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	go func() { recorded <- d.record(ctx, recs) }()
 	var wg sync.WaitGroup
 	var firstErr error
-	var errMu sync.Mutex
+	var untried []*store.Message
+	var mu sync.Mutex
 	for _, m := range ms {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func(m *store.Message) {
 			defer func() { <-sem; wg.Done() }()
 			if err := d.deliver(ctx, m, leaseEnd, recs); err != nil {
-				errMu.Lock()
-				if firstErr == nil {
+				mu.Lock()
+				defer mu.Unlock()
+				// deliver fails only before a send: told to stop while it waited for the
+				// channel's rate, the message is given back rather than left leased.
+				if ctx.Err() != nil {
+					untried = append(untried, m)
+				} else if firstErr == nil {
 					firstErr = err
 				}
-				errMu.Unlock()
 			}
 		}(m)
 	}
@@ -197,6 +202,13 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	close(recs)
 	if err := <-recorded; firstErr == nil {
 		firstErr = err
+	}
+	if len(untried) > 0 {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if err := d.Store.InTx(rctx, func(tx store.Tx) error { return tx.ReleaseMessages(rctx, untried) }); err != nil && firstErr == nil {
+			firstErr = err
+		}
 	}
 	return len(ms), firstErr
 }

@@ -413,3 +413,40 @@ func TestAClaimThatCommitsAsTheDispatcherStopsIsSent(t *testing.T) {
 		t.Errorf("a round after the stop: %d messages, %v; want none and context.Canceled", n, err)
 	}
 }
+
+// A dispatcher told to stop while a claimed message waits for its channel's rate gives it back:
+// pending and claimable at once by the next process, no attempt counted, instead of leased until
+// the lease ends.
+func TestAStopWhileAMessageWaitsForTheRateGivesItBack(t *testing.T) {
+	mem := memstore.New()
+	s := newSink(t)
+	d, _ := setup(t, mem, s.server.URL, 2)
+	d.Channels["crm"].Every, d.Channels["crm"].Burst = 5*time.Second, 1
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for s.deliveries("ma")+s.deliveries("mb") == 0 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		time.Sleep(50 * time.Millisecond) // the other one now waits its turn, 5 s away
+		cancel()
+	}()
+	began := time.Now()
+	if n, err := d.RunOnce(ctx); n != 2 || err != nil {
+		t.Errorf("the round: %d messages, %v; want 2 handled and no error", n, err)
+	}
+	if took := time.Since(began); took > 4*time.Second {
+		t.Errorf("the round took %s: it waited out the rate after the stop", took)
+	}
+	sent, back := storedMessage(t, mem, "ma"), storedMessage(t, mem, "mb")
+	if sent.Status != store.Sent {
+		sent, back = back, sent
+	}
+	if sent.Status != store.Sent || s.deliveries(sent.ID) != 1 {
+		t.Errorf("%s: %s; want one message sent before the stop", sent.ID, sent.Status)
+	}
+	if back.Status != store.Pending || !back.LeaseUntil.IsZero() || back.Attempts != 0 || s.deliveries(back.ID) != 0 {
+		t.Errorf("%s after the stop: %s, lease %v, %d attempts, %d deliveries; want given back untried",
+			back.ID, back.Status, back.LeaseUntil, back.Attempts, s.deliveries(back.ID))
+	}
+}

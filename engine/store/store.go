@@ -91,6 +91,11 @@ type Tx interface {
 	// attempt's MessageID and CustomerID are its message's; an attempt whose number N was already
 	// recorded for the message is not recorded again. A message that does not exist is an error.
 	FinishAttempts(ctx context.Context, fs []Finish) error
+	// ReleaseMessages gives back claimed messages that were not tried (the dispatcher was told to
+	// stop first): pending again and claimable at once, attempts unchanged. A message is given
+	// back only while it holds the lease of the claim that returned it (its LeaseUntil); one whose
+	// lease ran out and that another dispatcher claimed since is left alone.
+	ReleaseMessages(ctx context.Context, ms []*Message) error
 }
 
 // Reader answers questions outside the engine's transactions: reports, tests, metrics.

@@ -15,6 +15,7 @@ func init() {
 	register("ClaimMessages", testClaimMessages)
 	register("FinishAttempts", testFinishAttempts)
 	register("FinishAttemptsInOneGroup", testFinishAttemptsInOneGroup)
+	register("ReleaseMessages", testReleaseMessages)
 	register("Stats", testStats)
 	registerConcurrent("Concurrent/ClaimMessagesSkipsLocked", testClaimMessagesSkipsLocked)
 }
@@ -253,6 +254,47 @@ func testFinishAttemptsInOneGroup(t *testing.T, st store.Store) {
 	must(t, err)
 	if len(as) != 1 || len(got) != 1 || got[0].Status != store.Sent {
 		t.Errorf("a failed group left m2 %+v with %d attempts; want it sent with 1", got, len(as))
+	}
+}
+
+// A claimed message given back untried is claimable again at once, with no attempt counted; a
+// stale copy, whose lease ran out and was taken by another claim, gives nothing back.
+func testReleaseMessages(t *testing.T, st store.Store) {
+	seed(t, st, map[string]time.Time{"a": {}, "b": {}})
+	inTx(t, st, func(ctx context.Context, tx store.Tx) error {
+		return tx.InsertMessages(ctx, []*store.Message{newMessage("a", "m1", store.Pending, t0), newMessage("b", "m2", store.Pending, t0)})
+	})
+	claim := func(now, until time.Time) []*store.Message {
+		t.Helper()
+		var ms []*store.Message
+		inTx(t, st, func(ctx context.Context, tx store.Tx) (err error) {
+			ms, err = tx.ClaimMessages(ctx, now, until, 10)
+			return err
+		})
+		return ms
+	}
+	first := claim(t0, t0.Add(time.Minute))
+	sameIDs(t, "claimed", messageIDs(first), []string{"m1", "m2"})
+	inTx(t, st, func(ctx context.Context, tx store.Tx) error { return tx.ReleaseMessages(ctx, first[:1]) })
+	got, err := st.Messages(ctxT(t), store.MessageFilter{CustomerID: "a"})
+	must(t, err)
+	if len(got) != 1 || got[0].Status != store.Pending || !got[0].LeaseUntil.IsZero() || got[0].Attempts != 0 {
+		t.Errorf("m1 given back: %+v; want pending, no lease, no attempt", got)
+	}
+	sameIDs(t, "claimed again at once", messageIDs(claim(t0, t0.Add(2*time.Minute))), []string{"m1"})
+
+	// m2's lease runs out and another claim takes it: the first claim's copy gives nothing back.
+	sameIDs(t, "claimed after the lease", messageIDs(claim(t0.Add(90*time.Second), t0.Add(3*time.Minute))), []string{"m2"})
+	inTx(t, st, func(ctx context.Context, tx store.Tx) error { return tx.ReleaseMessages(ctx, first[1:]) })
+	got, err = st.Messages(ctxT(t), store.MessageFilter{CustomerID: "b"})
+	must(t, err)
+	if len(got) != 1 || got[0].Status != store.Sending || !got[0].LeaseUntil.Equal(t0.Add(3*time.Minute)) {
+		t.Errorf("m2 after a stale copy was given back: %+v; want sending until the second claim's lease", got)
+	}
+	as, err := st.Attempts(ctxT(t), "m1")
+	must(t, err)
+	if len(as) != 0 {
+		t.Errorf("giving back recorded attempts: %+v", as)
 	}
 }
 

@@ -429,6 +429,19 @@ func (t *tx) ClaimMessages(ctx context.Context, now, leaseUntil time.Time, limit
 	return out, nil
 }
 
+func (t *tx) ReleaseMessages(ctx context.Context, ms []*store.Message) error {
+	for _, r := range ms {
+		m := t.s.messages[r.ID]
+		if m == nil || m.CustomerID != r.CustomerID || m.Status != store.Sending || !m.LeaseUntil.Equal(ts(r.LeaseUntil)) {
+			continue
+		}
+		c := cloneMessage(m)
+		c.Status, c.LeaseUntil = store.Pending, time.Time{}
+		set(t, t.s.messages, m.ID, c)
+	}
+	return nil
+}
+
 func (t *tx) FinishAttempts(ctx context.Context, fs []store.Finish) error {
 	for _, f := range fs {
 		if err := t.finishAttempt(f.Message, f.Attempt); err != nil {

@@ -706,6 +706,23 @@ func sortMessages(ms []*store.Message) {
 	})
 }
 
+func (t *txn) ReleaseMessages(ctx context.Context, ms []*store.Message) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	cids, ids, leases := make([]string, len(ms)), make([]string, len(ms)), make([]time.Time, len(ms))
+	for i, m := range ms {
+		cids[i], ids[i], leases[i] = m.CustomerID, m.ID, m.LeaseUntil
+	}
+	if _, err := t.tx.Exec(ctx, `UPDATE messages AS m SET status = 'pending', lease_until = NULL
+		FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(customer_id, id, lease_until)
+		WHERE m.customer_id = u.customer_id AND m.id = u.id AND m.status = 'sending' AND m.lease_until = u.lease_until`,
+		cids, ids, leases); err != nil {
+		return fmt.Errorf("release messages: %w", err)
+	}
+	return nil
+}
+
 const finishMessages = `UPDATE messages AS m SET status = u.status, reason = u.reason, send_at = u.send_at,
 	attempts = u.attempts, lease_until = u.lease_until, provider_id = u.provider_id, sent_at = u.sent_at, last_error = u.last_error
 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::int[], $7::timestamptz[], $8::text[],
