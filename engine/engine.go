@@ -221,12 +221,12 @@ func (e *Engine) Ingest(ctx context.Context, evs []event.Event) (IngestResult, e
 	return res, nil
 }
 
-// check refuses a batch holding an event that no retry can store: one that does not fit the
-// flow set's event catalog (envelope, limits and data), or whose time it cannot have at now.
 // Check refuses a batch that holds events no retry can store (which Ingest would refuse), with
 // every problem indexed in the batch.
 func (e *Engine) Check(evs []event.Event) error { return e.check(evs, e.clock.Now()) }
 
+// check refuses a batch holding an event that no retry can store: one that does not fit the
+// flow set's event catalog (envelope, limits and data), or whose time it cannot have at now.
 func (e *Engine) check(evs []event.Event, now time.Time) error {
 	events := e.Flows().Events()
 	var ps []event.Indexed

@@ -161,7 +161,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 	// The claim is not cut short by a stop: cancelled while its COMMIT was on the wire, it could
 	// have committed and still read as failed, leaving its messages leased with no one to send
 	// them until the lease ends. Claimed, they are sent, as the sends under way are.
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	cctx, cancel := detached(ctx)
 	defer cancel()
 	var ms []*store.Message
 	err := d.Store.InTx(cctx, func(tx store.Tx) error {
@@ -204,7 +204,7 @@ func (d *Dispatcher) RunOnce(ctx context.Context) (int, error) {
 		firstErr = err
 	}
 	if len(untried) > 0 {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		rctx, cancel := detached(ctx)
 		defer cancel()
 		if err := d.Store.InTx(rctx, func(tx store.Tx) error { return tx.ReleaseMessages(rctx, untried) }); err != nil && firstErr == nil {
 			firstErr = err
@@ -262,13 +262,20 @@ func (d *Dispatcher) record(ctx context.Context, in <-chan finished) error {
 
 func (d *Dispatcher) save(ctx context.Context, group []finished) error {
 	// Recording must not be cut short by the caller going away: the sends already happened.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	rctx, cancel := detached(ctx)
 	defer cancel()
 	fs := make([]store.Finish, len(group))
 	for i, f := range group {
 		fs[i] = store.Finish{Message: f.m, Attempt: f.a}
 	}
 	return d.Store.InTx(rctx, func(tx store.Tx) error { return tx.FinishAttempts(rctx, fs) })
+}
+
+// detached bounds a transaction that must not be cut short by a stop (a claim, a record, a
+// release: each leaves the outbox wrong if it reads as failed after it committed), but must not
+// hang on a database that stopped answering either.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 }
 
 // deliver sends one leased message and hands the attempt to the recorder, returning once it is
