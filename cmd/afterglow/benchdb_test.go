@@ -77,13 +77,7 @@ func TestBenchInterruptedDropsItsSchema(t *testing.T) {
 	}
 	url := pgtest.URL(t)
 	before := benchSchemas(t, url)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchInterruptedDropsItsSchema$")
-	cmd.Env = append(os.Environ(), "AFTERGLOW_TEST_BENCH_DB="+url)
-	var errs strings.Builder
-	cmd.Stderr = &errs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, errs := startChild(t, "AFTERGLOW_TEST_BENCH_DB="+url)
 	defer func() { _ = cmd.Process.Kill() }()
 	// Interrupted once it has written: its schema exists and holds events.
 	var schema string

@@ -12,6 +12,21 @@ import (
 	"time"
 )
 
+// startChild runs the calling test again in a child process of this test binary, with env added
+// to its environment, for a command that must take signals without taking the tests down. The
+// child sees env and runs the command itself; its standard error is kept.
+func startChild(t *testing.T, env string) (*exec.Cmd, *strings.Builder) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$")
+	cmd.Env = append(os.Environ(), env)
+	errs := &strings.Builder{}
+	cmd.Stderr = errs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, errs
+}
+
 // A reload asked for while the server starts must not end it. SIGHUP's default action is to
 // terminate, so the server runs in a child process: the signal must not take the tests down.
 func TestRunSIGHUPWhileStarting(t *testing.T) {
@@ -35,13 +50,7 @@ func TestRunSIGHUPWhileStarting(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestRunSIGHUPWhileStarting$")
-	cmd.Env = append(os.Environ(), "AFTERGLOW_TEST_RUN_SETTINGS="+settings)
-	var errs strings.Builder
-	cmd.Stderr = &errs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, errs := startChild(t, "AFTERGLOW_TEST_RUN_SETTINGS="+settings)
 	_ = l.(*net.TCPListener).SetDeadline(time.Now().Add(20 * time.Second))
 	conn, err := l.Accept()
 	if err != nil {
